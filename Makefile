@@ -1,0 +1,19 @@
+# make demo : set up the environment, then run the headline pipeline on real data (figures/ + a table)
+# make test : set up the environment, then the CI gate (clean, in sync, nbdev_test, pytest)
+.PHONY: env demo test bench figures-paper
+
+env:
+	bash tools/setup_env.sh
+
+demo: env
+	.venv/bin/mi_figures --profile quick
+	.venv/bin/python -m mi_nonrobust.bench train
+
+test: env
+	bash tools/ci_gate.sh
+
+bench: env
+	.venv/bin/python -m mi_nonrobust.bench train
+
+figures-paper: env
+	.venv/bin/mi_figures --profile paper

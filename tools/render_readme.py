@@ -43,7 +43,8 @@ def render(nb_path):
     for cell in nb['cells']:
         source = ''.join(cell['source'])
         if cell['cell_type'] == 'markdown':
-            parts.append(source.strip('\n'))
+            # links in nbs/index.ipynb are relative to nbs/; README.md sits one level up
+            parts.append(source.strip('\n').replace('](../', ']('))
             continue
         if cell['cell_type'] != 'code':
             continue

@@ -9,18 +9,22 @@ import argparse
 import resource
 import statistics
 import sys
+import tempfile
 import time
 
 import torch
 import torch.nn.functional as F
 
-from .core import get_device, make_generator
+from .adversarial import PGD, AntiAdversarialTraining, make_threat
+from .core import ArtifactCache, get_device, make_generator
 from .data import ImageDataset, load_dataset, mi_split
+from .features import FeatureSetConfig, feature_dataset
 from .models import build_model
 from .train import TrainConfig, train
 
 # %% auto #0
-__all__ = ['BENCHMARKS', 'hand_written_epoch', 'peak_memory_mb', 'bench_train', 'format_numbers', 'main']
+__all__ = ['BENCHMARKS', 'hand_written_epoch', 'peak_memory_mb', 'bench_train', 'bench_pgd', 'bench_atat', 'bench_features',
+           'verdict', 'format_numbers', 'main']
 
 # %% ../nbs/13_bench.ipynb #8fa22be6
 def hand_written_epoch(model, data: ImageDataset, *, batch_size: int, lr: float, seed: int, device) -> None:
@@ -73,7 +77,121 @@ def bench_train(*, arch: str = 'cnn',  # model trained
             'engine_overhead': hand_ips / engine_ips - 1, 'peak_memory_mb': peak_memory_mb(device)}
 
 # %% ../nbs/13_bench.ipynb #55263084
-BENCHMARKS = {'train': bench_train}
+def _sync(device):
+    if device.type == 'cuda': torch.cuda.synchronize()
+
+
+def _timed(fn, device) -> float:
+    "Seconds of one call of `fn`, device work included."
+    _sync(device); start = time.perf_counter(); fn(); _sync(device)
+    return time.perf_counter() - start
+
+
+def _fmnist_private(n_images: int) -> ImageDataset:
+    "The first `n_images` private training images (classes 0-4) of Fashion-MNIST."
+    data = mi_split(load_dataset('fashion_mnist'), private_classes=(0, 1, 2, 3, 4), seed=0).private_train
+    return data.subset(torch.arange(min(n_images, len(data))))
+
+
+def bench_pgd(*, arch: str = 'cnn',  # attacked model
+              batch_size: int = 128,  # images per batch
+              steps: int = 10,  # PGD steps per timed attack (its fixed costs are spread over them)
+              norm: str = 'linf',  # threat model of the attack
+              repeats: int = 5,  # timed rounds (median reported)
+              device: str = 'auto',  # where to run
+             ) -> dict:
+    "Seconds of one PGD step and of one training forward+backward on the same model and batch, and their ratio."
+    device = get_device(device)
+    data = _fmnist_private(batch_size)
+    x, y = data.images.to(device), data.labels.to(device)
+    model = build_model(arch, num_classes=data.num_classes, in_channels=data.image_shape[0],
+                        image_size=data.image_shape[1], seed=0).to(device)
+    attack = PGD(model, threat=make_threat(norm, 0.03 if norm == 'linf' else 1.0), steps=steps)
+
+    def train_step():
+        model.train()
+        loss = F.cross_entropy(model(x), y)
+        model.zero_grad(set_to_none=True)
+        loss.backward()
+
+    train_step(); attack(x, y)  # warm-up: allocator, kernel selection
+    times = {'pgd_step': [], 'train_step': []}
+    for _ in range(repeats):
+        times['pgd_step'].append(_timed(lambda: attack(x, y), device) / steps)
+        times['train_step'].append(_timed(train_step, device))
+    pgd, step = statistics.median(times['pgd_step']), statistics.median(times['train_step'])
+    return {'arch': arch, 'device': str(device), 'threads': torch.get_num_threads(), 'batch_size': len(x), 'norm': norm,
+            'pgd_steps': steps, 'pgd_step_ms': 1000 * pgd, 'train_fwd_bwd_ms': 1000 * step, 'ratio': pgd / step}
+
+# %% ../nbs/13_bench.ipynb #6f3aa052
+def bench_atat(*, arch: str = 'cnn',  # trained model
+               n_images: int = 5000,  # private Fashion-MNIST training images per epoch
+               steps: int = 5,  # k, AT-AT's PGD steps (the paper's 5)
+               batch_size: int = 128,  # images per step
+               repeats: int = 3,  # timed epochs of each (median reported)
+               device: str = 'auto',  # where to run
+              ) -> dict:
+    "Seconds of one AT-AT epoch with k PGD steps and of one standard epoch on the same data, their ratio and its bound."
+    device = get_device(device)
+    data = _fmnist_private(n_images)
+    config = TrainConfig(epochs=1, batch_size=batch_size, device=str(device), show_progress=False)
+    def model(): return build_model(arch, num_classes=data.num_classes, in_channels=data.image_shape[0],
+                                    image_size=data.image_shape[1], seed=0)
+    def run_standard(): train(model(), data, config)
+    def run_atat(): train(model(), data, config, [AntiAdversarialTraining(steps=steps)])
+    small = data.subset(torch.arange(min(len(data), 2 * batch_size)))
+    train(model(), small, config); train(model(), small, config, [AntiAdversarialTraining(steps=steps)])  # warm-up
+    times = {'standard': [], 'atat': []}
+    for _ in range(repeats):
+        times['standard'].append(_timed(run_standard, device))
+        times['atat'].append(_timed(run_atat, device))
+    standard, atat = statistics.median(times['standard']), statistics.median(times['atat'])
+    return {'arch': arch, 'device': str(device), 'threads': torch.get_num_threads(), 'images': len(data), 'k': steps,
+            'standard_epoch_s': standard, 'atat_epoch_s': atat, 'ratio': atat / standard, 'bound': 1.1 * (steps + 2)}
+
+# %% ../nbs/13_bench.ipynb #c9e9b538
+def bench_features(*, arch: str = 'cnn',  # model whose representation / logits are used
+                   n_images: int = 10_000,  # Fashion-MNIST training images (all ten classes)
+                   invert_steps: int = 20,  # D_R: normalised-gradient steps (fig1_features quick profile)
+                   invert_step_size: float = 0.5,  # D_R: step length
+                   targeted_eps: float = 2.0,  # D_rand: L2 radius
+                   targeted_steps: int = 10,  # D_rand: PGD steps
+                   targeted_step_size: float = 0.5,  # D_rand: PGD step length
+                   batch_size: int = 250,  # images per gradient batch
+                   device: str = 'auto',  # where to run
+                  ) -> dict:
+    "Seconds and images/s to build D_R and D_rand from `n_images` Fashion-MNIST training images, nothing cached."
+    device = get_device(device)
+    data = load_dataset('fashion_mnist', part='train')
+    data = data.subset(torch.arange(min(n_images, len(data))))
+    def model(seed): return build_model(arch, num_classes=10, in_channels=1, image_size=28, seed=seed).to(device).eval()
+    configs = {'D_R': (model(0), FeatureSetConfig('robust', steps=invert_steps, step_size=invert_step_size,
+                                                  batch_size=batch_size)),
+               'D_rand': (model(1), FeatureSetConfig('rand', eps=targeted_eps, steps=targeted_steps,
+                                                     step_size=targeted_step_size, batch_size=batch_size))}
+    numbers = {'arch': arch, 'device': str(device), 'threads': torch.get_num_threads(), 'images': len(data)}
+    with tempfile.TemporaryDirectory() as root:
+        for name, (m, config) in configs.items():
+            seconds = _timed(lambda: feature_dataset(m, data, config, cache=ArtifactCache(root), show_progress=False), device)
+            numbers.update({f'{name}_steps': config.steps, f'{name}_s': seconds, f'{name}_images_per_s': len(data) / seconds})
+    return numbers
+
+# %% ../nbs/13_bench.ipynb #307ee1f0
+BENCHMARKS = {'train': bench_train, 'pgd': bench_pgd, 'atat': bench_atat, 'features': bench_features}
+
+
+def verdict(name: str, numbers: dict) -> str | None:
+    "One line comparing a benchmark's numbers with its target, or None when it has no target."
+    if name == 'train':
+        ok = numbers['engine_overhead'] < 0.10
+        return f"engine overhead {100 * numbers['engine_overhead']:.1f}% ({'within' if ok else 'OVER'} the 10% budget)"
+    if name == 'pgd':
+        return f"PGD step / training step = {numbers['ratio']:.2f} ({'within' if numbers['ratio'] <= 1.2 else 'OVER'} the 1.2 target)"
+    if name == 'atat':
+        ok = numbers['ratio'] <= numbers['bound']
+        return (f"AT-AT epoch / standard epoch = {numbers['ratio']:.2f} with k={numbers['k']} "
+                f"({'within' if ok else 'OVER'} the bound 1.1(k+2) = {numbers['bound']:.1f})")
+    return None
 
 
 def format_numbers(numbers: dict) -> str:
@@ -91,9 +209,8 @@ def main(argv=None) -> int:
         numbers = BENCHMARKS[name](device=args.device)
         print(f'benchmark {name}:')
         print(format_numbers(numbers))
-        if name == 'train':
-            verdict = 'within' if numbers['engine_overhead'] < 0.10 else 'OVER'
-            print(f"  -> engine overhead {100 * numbers['engine_overhead']:.1f}% ({verdict} the 10% budget)")
+        line = verdict(name, numbers)
+        if line: print(f'  -> {line}')
     return 0
 
 

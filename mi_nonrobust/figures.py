@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import argparse
+import ast
 import hashlib
 import json
 import os
@@ -42,6 +43,18 @@ FIGURES = {
         notebook='nbs/figs/fig0_targets.ipynb',
         description='Target and evaluation classifiers on the private split of Fashion-MNIST: accuracy and learning curves',
         paper=dict(target_epochs=20, eval_epochs=20, n_private_per_class=0, device='auto')),
+    'fig1_features': FigureSpec(
+        notebook='nbs/figs/fig1_features.ipynb',
+        description='Robust and non-robust feature datasets (Ilyas et al. 2019) on Fashion-MNIST: samples, and clean and '
+                    'L2-robust test accuracy of models trained on each',
+        paper=dict(n_train=0, n_test=0, n_robust_test=2000, epochs=30, at_epochs=30, at_steps=7, invert_steps=1000,
+                   invert_step_size=0.1, targeted_steps=100, targeted_step_size=0.1, eval_steps=20, device='auto')),
+    'fig2_headline': FigureSpec(
+        notebook='nbs/figs/fig2_headline.ipynb',
+        description='Standard, adversarially trained and AT-AT targets on Fashion-MNIST: accuracy, robustness and '
+                    'model-inversion leakage under two GAN priors and pixel inversion',
+        paper=dict(n_private_per_class=0, n_eval=0, target_epochs=30, eval_epochs=20, prior_epochs=100, prior_width=64,
+                   prior_images=0, attack_steps=1500, n_per_class=10, n_robust=2000, device='auto')),
 }
 
 
@@ -55,6 +68,12 @@ def repo_root() -> Path:
 
 # %% ../nbs/11_figures.ipynb #08942a1e
 _TYPES = {'int': (int,), 'float': (int, float), 'str': (str,), 'bool': (bool,), 'list': (list, tuple), 'dict': (dict,)}
+
+
+def _literal(text: str):
+    "A parameter default as papermill reports it (source text) turned into its value, or the text when it is not a literal."
+    try: return ast.literal_eval(text)
+    except (ValueError, SyntaxError): return text
 
 
 def figure_parameters(name: str) -> dict:
@@ -172,7 +191,9 @@ def run_figure(name: str,  # a key of `FIGURES`
                                           cwd=str(notebook.parent), kernel_name='python3', progress_bar=False,
                                           log_output=log_output)
     sidecar = json.loads((out_dir / f'{name}.json').read_text())
-    effective = dict(executed['metadata']['papermill']['parameters'])
+    # every parameter the notebook ran with: its defaults, then what papermill injected
+    effective = {k: _literal(v['default']) for k, v in figure_parameters(name).items()}
+    effective.update(executed['metadata']['papermill']['parameters'])
     effective['out_dir'] = os.path.relpath(out_dir, root)  # portable between machines
     outputs = {f: _sha256(out_dir / f) for f in sidecar['outputs'] + [f'{name}.json']}
     entry = {'notebook': spec.notebook, 'description': spec.description, 'profile': profile, 'parameters': effective,

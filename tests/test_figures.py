@@ -15,6 +15,7 @@ def test_fig0_runs_under_papermill_and_records_the_manifest(tmp_path, capsys):
     assert set(entry['outputs']) == {'fig0_targets.png', 'fig0_targets.json'}
     assert manifest['fig0_targets'] == entry
     assert entry['parameters']['target_epochs'] == 1 and entry['profile'] == 'quick'
+    assert entry['parameters']['dataset'] == 'fashion_mnist' and entry['parameters']['private_classes'] == [0, 1, 2, 3, 4]  # defaults too
     assert [row['model'] for row in sidecar['table']] == ['target', 'evaluation']
     assert all(0.2 < row['test_acc'] <= 1 for row in sidecar['table'])  # 5 classes: chance is 0.2
     assert 'test_acc' in capsys.readouterr().out  # the runner prints the table

@@ -1,12 +1,12 @@
 # make demo : set up the environment, then run the headline pipeline on real data (figures/ + a table)
 # make test : set up the environment, then the CI gate (clean, in sync, nbdev_test, pytest)
-.PHONY: env demo test bench figures-paper
+.PHONY: env demo test bench figures figures-paper
 
 env:
 	bash tools/setup_env.sh
 
 demo: env
-	.venv/bin/mi_figures --profile quick
+	.venv/bin/mi_figures --profile quick --only fig0_targets
 	.venv/bin/python -m mi_nonrobust.bench train
 
 test: env
@@ -14,6 +14,9 @@ test: env
 
 bench: env
 	.venv/bin/python -m mi_nonrobust.bench train
+
+figures: env
+	.venv/bin/mi_figures --profile quick
 
 figures-paper: env
 	.venv/bin/mi_figures --profile paper

@@ -16,15 +16,17 @@ import torch
 import torch.nn.functional as F
 
 from .adversarial import PGD, AntiAdversarialTraining, make_threat
+from .attacks import batching_speedup, make_inversion
 from .core import ArtifactCache, get_device, make_generator
 from .data import ImageDataset, load_dataset, mi_split
 from .features import FeatureSetConfig, feature_dataset
 from .models import build_model
+from .priors import build_gan
 from .train import TrainConfig, train
 
 # %% auto #0
 __all__ = ['BENCHMARKS', 'hand_written_epoch', 'peak_memory_mb', 'bench_train', 'bench_pgd', 'bench_atat', 'bench_features',
-           'verdict', 'format_numbers', 'main']
+           'bench_gmi', 'verdict', 'format_numbers', 'main']
 
 # %% ../nbs/13_bench.ipynb #8fa22be6
 def hand_written_epoch(model, data: ImageDataset, *, batch_size: int, lr: float, seed: int, device) -> None:
@@ -177,7 +179,28 @@ def bench_features(*, arch: str = 'cnn',  # model whose representation / logits 
     return numbers
 
 # %% ../nbs/13_bench.ipynb #307ee1f0
-BENCHMARKS = {'train': bench_train, 'pgd': bench_pgd, 'atat': bench_atat, 'features': bench_features}
+def bench_gmi(*, arch: str = 'cnn',  # attacked model
+              n_classes: int = 5,  # classes attacked
+              n_per_class: int = 8,  # reconstructions per class
+              steps: int = 100,  # optimisation steps (the quick profile's)
+              prior_width: int = 16,  # width of the GAN prior (the quick profile's)
+              device: str = 'auto',  # where to run
+             ) -> dict:
+    "GMI reconstructions x steps per second, batched over classes and one class at a time, and their ratio."
+    device = get_device(device)
+    target = build_model(arch, num_classes=n_classes, in_channels=1, image_size=28, seed=0).to(device).eval()
+    prior = build_gan(image_shape=(1, 28, 28), width=prior_width, seed=0).to(device)
+    attack = make_inversion('gmi', profile='quick', steps=steps)
+    attack.run(target, [0], 1, prior)  # warm-up
+    numbers = batching_speedup(attack, target, list(range(n_classes)), n_per_class, prior)
+    return {'arch': arch, 'device': str(device), 'threads': torch.get_num_threads(), 'classes': n_classes,
+            'n_per_class': n_per_class, 'restarts': attack.restarts, 'steps': steps, 'prior_width': prior_width,
+            'batched_s': numbers['batched_s'], 'per_class_s': numbers['per_class_s'],
+            'batched_recon_steps_per_s': numbers['batched_throughput'],
+            'per_class_recon_steps_per_s': numbers['batched_throughput'] / numbers['speedup'], 'ratio': numbers['speedup']}
+
+# %% ../nbs/13_bench.ipynb #1cf543cc
+BENCHMARKS = {'train': bench_train, 'pgd': bench_pgd, 'atat': bench_atat, 'features': bench_features, 'gmi': bench_gmi}
 
 
 def verdict(name: str, numbers: dict) -> str | None:
@@ -191,6 +214,8 @@ def verdict(name: str, numbers: dict) -> str | None:
         ok = numbers['ratio'] <= numbers['bound']
         return (f"AT-AT epoch / standard epoch = {numbers['ratio']:.2f} with k={numbers['k']} "
                 f"({'within' if ok else 'OVER'} the bound 1.1(k+2) = {numbers['bound']:.1f})")
+    if name == 'gmi':
+        return f"all classes in one batch is {numbers['ratio']:.2f}x as fast as one class at a time"
     return None
 
 

@@ -6,7 +6,7 @@ env:
 	bash tools/setup_env.sh
 
 demo: env
-	.venv/bin/mi_figures --profile quick --only fig0_targets
+	.venv/bin/mi_figures --profile quick --only fig0_targets fig2_headline
 	.venv/bin/python -m mi_nonrobust.bench train
 
 test: env

@@ -434,7 +434,7 @@ def mi_split(dataset: ImageDataset,  # the source, e.g. load_dataset('fashion_mn
                          "make fewer classes private or use protocol='disjoint_samples'")
 
     counts = torch.bincount(dataset.labels, minlength=k)
-    train, test, public, rest = [], [], [], []  # positions in `dataset`
+    train, test, public = [], [], []  # positions in `dataset`
     for c in private_classes:
         members = torch.nonzero(dataset.labels == c).flatten()
         members = members[torch.randperm(len(members), generator=_class_stream(seed, c))]

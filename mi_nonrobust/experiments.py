@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import importlib
 import time
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field, replace
 
 import pandas as pd
 import torch
@@ -15,7 +15,7 @@ import torch
 from .adversarial import AdversarialTraining, AntiAdversarialTraining, make_threat, robust_accuracy
 from .attacks import Reconstructions, make_inversion
 from .core import ArtifactCache, fingerprint, lookup, make_generator, source_version
-from .data import PROTOCOLS, ImageDataset, load_dataset, mi_split
+from .data import load_dataset, mi_split
 from .metrics import eval_features, leakage_metrics
 from .priors import GANPrior, PriorConfig, prior_config, prior_spec, train_prior_cached
 from .train import NoDefense, TrainConfig, evaluate, model_spec, train_cached

@@ -5,7 +5,6 @@
 # %% ../nbs/03_train.ipynb #781f8b49
 from __future__ import annotations
 
-import dataclasses
 import importlib
 import math
 import sys
@@ -20,7 +19,7 @@ from . import models as _models_module
 from .core import (ArtifactCache, check_seed, fingerprint, get_device, lookup, make_generator, progress,
                                set_seed, source_version)
 from .data import ImageDataset
-from .models import ImageClassifier, build_model
+from .models import build_model
 
 # %% auto #0
 __all__ = ['OPTIMIZERS', 'TrainConfig', 'Defense', 'NoDefense', 'predict_logits', 'evaluate', 'TrainResult', 'train',

@@ -5,40 +5,30 @@
 # %% ../nbs/04_adversarial.ipynb #64a1b831
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .core import lookup, make_generator
+from .core import check_number, check_positive_int, evaluating, lookup, make_generator, module_device
 from .data import ImageDataset
 from .train import Defense
 
 # %% auto #0
-__all__ = ['THREATS', 'MODES', 'AUTOATTACK_VERSIONS', 'check_number', 'check_steps', 'LinfBall', 'L2Ball', 'make_threat', 'PGD',
-           'FGSM', 'robust_accuracy', 'autoattack_accuracy', 'AdversarialTraining', 'AntiAdversarialTraining']
-
-# %% ../nbs/04_adversarial.ipynb #ff8936da
-def check_number(name: str, value, *, positive: bool = False) -> float:
-    "`value` as a float, or a ValueError if it is not finite and >= 0 (> 0 when `positive`)."
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0 \
-            or (positive and value == 0):
-        raise ValueError(f"{name} must be a finite number {'> 0' if positive else '>= 0'}, got {value!r}")
-    return float(value)
-
-
-def check_steps(steps) -> int:
-    "`steps` as an int, or a ValueError if it is not a positive integer."
-    if isinstance(steps, bool) or not isinstance(steps, int) or steps < 1:
-        raise ValueError(f"steps must be a positive integer, got {steps!r}")
-    return steps
+__all__ = ['THREATS', 'MODES', 'AUTOATTACK_VERSIONS', 'l2_normalize', 'LinfBall', 'L2Ball', 'make_threat', 'PGD', 'FGSM',
+           'robust_accuracy', 'autoattack_accuracy', 'AdversarialTraining', 'AntiAdversarialTraining']
 
 # %% ../nbs/04_adversarial.ipynb #89b223e6
 def _per_sample(v: torch.Tensor) -> torch.Tensor:
     "Reshape a per-sample vector to broadcast against (N, C, H, W)."
     return v.view(-1, *([1] * 3))
+
+
+def l2_normalize(v: torch.Tensor,  # a batch (N, ...)
+                ) -> torch.Tensor:
+    "Each sample of `v` divided by its L2 norm (zero samples stay zero)."
+    return v / v.flatten(1).norm(dim=1).clamp_min(1e-12).view(-1, *([1] * (v.ndim - 1)))
 
 
 @dataclass(frozen=True)
@@ -74,11 +64,11 @@ class L2Ball:
         return (x + delta * _per_sample(scale)).clamp(0, 1)  # clipping to the box only shrinks delta
 
     def step(self, x_adv, grad, step_size):
-        return x_adv + step_size * grad / _per_sample(grad.flatten(1).norm(dim=1).clamp_min(1e-12))
+        return x_adv + step_size * l2_normalize(grad)
 
     def random_init(self, x, generator):
         direction = torch.randn(x.shape, generator=generator, device=x.device, dtype=x.dtype)
-        direction = direction / _per_sample(direction.flatten(1).norm(dim=1).clamp_min(1e-12))
+        direction = l2_normalize(direction)
         radius = self.eps * torch.rand(len(x), generator=generator, device=x.device, dtype=x.dtype)
         return (x + direction * _per_sample(radius)).clamp(0, 1)
 
@@ -110,7 +100,7 @@ class PGD:
                  seed: int = 0,  # seed of the random start
                  mode: str = 'eval',  # model mode during the attack: 'eval', 'train' or 'keep'
                 ):
-        self.model, self.threat, self.steps = model, threat, check_steps(steps)
+        self.model, self.threat, self.steps = model, threat, check_positive_int('steps', steps)
         self.step_size = check_number('step_size', 2.5 * threat.eps / steps if step_size is None else step_size)
         self.random_start, self.targeted, self.seed = random_start, targeted, seed
         self.mode = lookup({m: m for m in MODES}, mode, 'mode')
@@ -172,19 +162,15 @@ def robust_accuracy(model: nn.Module,  # classifier taking [0,1] images
                     seed: int = 0,  # seed of the random starts
                    ) -> dict:
     "Clean and PGD-robust accuracy of `model` on `data`, overall and per class."
-    device = next(model.parameters()).device
+    device = module_device(model)
     attack = PGD(model, threat=threat, steps=steps, step_size=step_size, random_start=random_start, seed=seed)
     clean, robust = [], []
-    was_training = model.training
-    model.eval()
-    try:
+    with evaluating(model):
         for xb, yb in zip(data.images.split(batch_size), data.labels.split(batch_size)):
             xb, yb = xb.to(device), yb.to(device)
             with torch.no_grad(): clean.append((model(xb).argmax(1) == yb).cpu())
             x_adv = attack(xb, yb)
             with torch.no_grad(): robust.append((model(x_adv).argmax(1) == yb).cpu() & clean[-1])
-    finally:
-        model.train(was_training)
     clean, robust = torch.cat(clean), torch.cat(robust)
     per_class = [robust[data.labels == c].float().mean().item() if (data.labels == c).any() else float('nan')
                  for c in range(data.num_classes)]
@@ -205,7 +191,7 @@ def autoattack_accuracy(model: nn.Module,  # classifier taking [0,1] images
                        ) -> dict:
     "Robust accuracy of `model` under torchattacks' AutoAttack (or its APGD-CE component)."
     import torchattacks
-    lookup(THREATS, norm, 'norm'); check_number('eps', eps); check_steps(steps)
+    lookup(THREATS, norm, 'norm'); check_number('eps', eps); check_positive_int('steps', steps)
     lookup({v: v for v in AUTOATTACK_VERSIONS}, version, 'AutoAttack version')
     torch_norm = {'linf': 'Linf', 'l2': 'L2'}[norm]
     n_classes = model.num_classes
@@ -215,17 +201,13 @@ def autoattack_accuracy(model: nn.Module,  # classifier taking [0,1] images
     else:
         attack = torchattacks.AutoAttack(model, norm=torch_norm, eps=eps, version='standard', n_classes=n_classes, seed=seed)
         variant = f'torchattacks {torchattacks.__version__} AutoAttack standard (fewer steps/restarts than the reference)'
-    device = next(model.parameters()).device
-    was_training = model.training
-    model.eval()
+    device = module_device(model)
     robust = []
-    try:
+    with evaluating(model):
         for xb, yb in zip(data.images.split(batch_size), data.labels.split(batch_size)):
             xb, yb = xb.to(device), yb.to(device)
             x_adv = attack(xb, yb)
             with torch.no_grad(): robust.append(((model(x_adv).argmax(1) == yb) & (model(xb).argmax(1) == yb)).cpu())
-    finally:
-        model.train(was_training)
     robust = torch.cat(robust)
     return {'robust_acc': robust.float().mean().item(), 'n': len(data), 'norm': norm, 'eps': eps, 'variant': variant}
 
@@ -236,7 +218,7 @@ class _AttackDefense(Defense):
 
     def _setup(self):
         self._threat = make_threat(self.norm, self.eps)
-        check_steps(self.steps); check_number('step_size', self.step_size)
+        check_positive_int('steps', self.steps); check_number('step_size', self.step_size)
         lookup({m: m for m in MODES}, self.attack_mode, 'mode')
         self._hits, self._count = 0, 0
 

@@ -15,8 +15,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .core import check_seed, fingerprint, lookup, make_generator, progress
-from .adversarial import check_number, check_steps
+from .core import (check_number, check_positive_int, check_seed, evaluating, fingerprint, lookup,
+                               make_generator, module_device, progress)
 
 # %% auto #0
 __all__ = ['INVERSIONS', 'INVERSION_PROFILES', 'Reconstructions', 'frozen', 'target_image_shape', 'LossHistory', 'Inversion',
@@ -62,23 +62,15 @@ class Reconstructions:
 @contextmanager
 def frozen(*modules: nn.Module):
     "Eval mode and no parameter gradients for `modules` inside the block; each submodule's state restored after."
-    modes = [(m, m.training) for module in modules for m in module.modules()]
     flags = [(p, p.requires_grad) for module in modules for p in module.parameters()]
-    try:
-        for module in modules: module.eval()
-        for p, _ in flags: p.requires_grad_(False)
-        yield
-    finally:
-        for m, training in modes: m.training = training
-        for p, requires_grad in flags: p.requires_grad_(requires_grad)
+    with evaluating(*modules):
+        try:
+            for p, _ in flags: p.requires_grad_(False)
+            yield
+        finally:
+            for p, requires_grad in flags: p.requires_grad_(requires_grad)
 
 # %% ../nbs/08_attacks.ipynb #e12ce97f
-def _device_of(module: nn.Module) -> torch.device:
-    tensor = next(module.parameters(), None)
-    if tensor is None: tensor = next(module.buffers(), None)
-    return tensor.device if tensor is not None else torch.device('cpu')
-
-
 def _check_image_shape(shape, what: str) -> tuple[int, int, int]:
     try:
         shape = tuple(int(v) for v in shape)
@@ -89,10 +81,8 @@ def _check_image_shape(shape, what: str) -> tuple[int, int, int]:
     return shape
 
 
-def _check_count(value, what: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ValueError(f"{what} must be a positive integer, got {value!r}")
-    return value
+def _as_list(classes) -> list:
+    return classes.tolist() if isinstance(classes, torch.Tensor) else list(classes)
 
 
 def target_image_shape(target: nn.Module,  # a classifier; `ImageClassifier`s say what they take
@@ -113,7 +103,7 @@ def _probe_classes(target: nn.Module, shape, device) -> int:
 
 
 def _check_classes(classes, num_classes: int) -> torch.Tensor:
-    values = classes.tolist() if isinstance(classes, torch.Tensor) else list(classes)
+    values = _as_list(classes)
     if not values or not all(isinstance(c, int) and not isinstance(c, bool) for c in values):
         raise ValueError(f"classes must be a non-empty sequence of integers, got {classes!r}")
     bad = [c for c in values if not 0 <= c < num_classes]
@@ -164,11 +154,11 @@ class Inversion:
     needs_prior = False  # whether `run` requires a GAN prior
 
     def __post_init__(self):
-        check_steps(self.steps)
+        check_positive_int('steps', self.steps)
         check_number('lr', self.lr, positive=True)
-        _check_count(self.restarts, 'restarts')
+        check_positive_int('restarts', self.restarts)
         check_seed(self.seed)
-        if self.max_batch is not None: _check_count(self.max_batch, 'max_batch')
+        if self.max_batch is not None: check_positive_int('max_batch', self.max_batch)
 
     def hyperparameters(self) -> dict:
         "Every hyperparameter that can change the result, by name."
@@ -188,15 +178,15 @@ class Inversion:
             *, image_shape: tuple | None = None,  # (C, H, W) the target takes, for targets that do not say
            ) -> Reconstructions:
         "Reconstruct `n_per_class` images of each of `classes` from `target`."
-        n_per_class = _check_count(n_per_class, 'n_per_class')
+        n_per_class = check_positive_int('n_per_class', n_per_class)
         if image_shape is not None: image_shape = _check_image_shape(image_shape, 'image_shape')
         if self.needs_prior: _check_prior(prior, self.name)
-        device = _device_of(target)
+        device = module_device(target)
         modules = [target]
         if self.needs_prior:
             modules += [prior.generator, prior.critic]
-            if _device_of(prior.generator) != device:
-                raise ValueError(f"the prior is on {_device_of(prior.generator)} but the target is on {device}; "
+            if module_device(prior.generator) != device:
+                raise ValueError(f"the prior is on {module_device(prior.generator)} but the target is on {device}; "
                                  f"move it with prior.to({str(device)!r})")
         with frozen(*modules):
             shape = self._image_shape(target, prior, image_shape)
@@ -391,10 +381,6 @@ def run_per_class(attack: Inversion,  # any attack of `INVERSIONS`
             'reconstructions_x_steps_per_s': candidates * attack.steps / seconds}
     return Reconstructions(images=torch.cat([p.images for p in parts]), labels=torch.cat([p.labels for p in parts]),
                            confidence=torch.cat([p.confidence for p in parts]), info=info)
-
-
-def _as_list(classes) -> list:
-    return classes.tolist() if isinstance(classes, torch.Tensor) else list(classes)
 
 
 def batching_speedup(attack: Inversion,  # any attack of `INVERSIONS`

@@ -29,6 +29,28 @@ __all__ = ['BENCHMARKS', 'hand_written_epoch', 'peak_memory_mb', 'bench_train', 
            'bench_gmi', 'verdict', 'format_numbers', 'main']
 
 # %% ../nbs/13_bench.ipynb #8fa22be6
+def _sync(device):
+    if device.type == 'cuda': torch.cuda.synchronize()
+
+
+def _timed(fn, device) -> float:
+    "Seconds of one call of `fn`, device work included."
+    _sync(device); start = time.perf_counter(); fn(); _sync(device)
+    return time.perf_counter() - start
+
+
+def _fmnist_private(n_images: int) -> ImageDataset:
+    "The first `n_images` private training images (classes 0-4) of Fashion-MNIST."
+    data = mi_split(load_dataset('fashion_mnist'), private_classes=(0, 1, 2, 3, 4), seed=0).private_train
+    return data.subset(torch.arange(min(n_images, len(data))))
+
+
+def _fresh_model(arch: str, data: ImageDataset):
+    "A freshly initialised (seed 0) `arch` classifier for the images and classes of `data`."
+    return build_model(arch, num_classes=data.num_classes, in_channels=data.image_shape[0],
+                       image_size=data.image_shape[1], seed=0)
+
+
 def hand_written_epoch(model, data: ImageDataset, *, batch_size: int, lr: float, seed: int, device) -> None:
     "One epoch of the minimal reference training loop."
     model.to(device).train()
@@ -39,7 +61,6 @@ def hand_written_epoch(model, data: ImageDataset, *, batch_size: int, lr: float,
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
-    if device.type == 'cuda': torch.cuda.synchronize()
 
 
 def peak_memory_mb(device) -> float:
@@ -57,21 +78,16 @@ def bench_train(*, arch: str = 'cnn',  # model trained
                ) -> dict:
     "Images/s of the engine and of the hand-written loop on the same model and data, and the engine's overhead."
     device = get_device(device)
-    if data is None:
-        split = mi_split(load_dataset('fashion_mnist'), private_classes=(0, 1, 2, 3, 4), seed=0)
-        data = split.private_train
-    data = data.subset(torch.arange(min(n_images, len(data))))
+    data = _fmnist_private(n_images) if data is None else data.subset(torch.arange(min(n_images, len(data))))
     config = TrainConfig(epochs=1, batch_size=batch_size, device=str(device), show_progress=False)
-    def model(): return build_model(arch, num_classes=data.num_classes, in_channels=data.image_shape[0],
-                                    image_size=data.image_shape[1], seed=0)
-    def run_engine(): train(model(), data, config)
-    def run_hand(): hand_written_epoch(model(), data, batch_size=batch_size, lr=config.lr, seed=0, device=device)
+    def run_engine(): train(_fresh_model(arch, data), data, config)
+    def run_hand(): hand_written_epoch(_fresh_model(arch, data), data, batch_size=batch_size, lr=config.lr, seed=0, device=device)
     small = data.subset(torch.arange(min(len(data), 4 * batch_size)))
-    train(model(), small, config); hand_written_epoch(model(), small, batch_size=batch_size, lr=config.lr, seed=0, device=device)
+    train(_fresh_model(arch, small), small, config)  # warm-up: allocator, kernel selection
+    hand_written_epoch(_fresh_model(arch, small), small, batch_size=batch_size, lr=config.lr, seed=0, device=device)
     times = {'engine': [], 'hand': []}
     for _ in range(repeats):
-        for name, fn in (('engine', run_engine), ('hand', run_hand)):
-            start = time.perf_counter(); fn(); times[name].append(time.perf_counter() - start)
+        for name, fn in (('engine', run_engine), ('hand', run_hand)): times[name].append(_timed(fn, device))
     engine_ips = len(data) / statistics.median(times['engine'])
     hand_ips = len(data) / statistics.median(times['hand'])
     return {'arch': arch, 'device': str(device), 'threads': torch.get_num_threads(), 'images': len(data),
@@ -79,22 +95,6 @@ def bench_train(*, arch: str = 'cnn',  # model trained
             'engine_overhead': hand_ips / engine_ips - 1, 'peak_memory_mb': peak_memory_mb(device)}
 
 # %% ../nbs/13_bench.ipynb #55263084
-def _sync(device):
-    if device.type == 'cuda': torch.cuda.synchronize()
-
-
-def _timed(fn, device) -> float:
-    "Seconds of one call of `fn`, device work included."
-    _sync(device); start = time.perf_counter(); fn(); _sync(device)
-    return time.perf_counter() - start
-
-
-def _fmnist_private(n_images: int) -> ImageDataset:
-    "The first `n_images` private training images (classes 0-4) of Fashion-MNIST."
-    data = mi_split(load_dataset('fashion_mnist'), private_classes=(0, 1, 2, 3, 4), seed=0).private_train
-    return data.subset(torch.arange(min(n_images, len(data))))
-
-
 def bench_pgd(*, arch: str = 'cnn',  # attacked model
               batch_size: int = 128,  # images per batch
               steps: int = 10,  # PGD steps per timed attack (its fixed costs are spread over them)
@@ -106,8 +106,7 @@ def bench_pgd(*, arch: str = 'cnn',  # attacked model
     device = get_device(device)
     data = _fmnist_private(batch_size)
     x, y = data.images.to(device), data.labels.to(device)
-    model = build_model(arch, num_classes=data.num_classes, in_channels=data.image_shape[0],
-                        image_size=data.image_shape[1], seed=0).to(device)
+    model = _fresh_model(arch, data).to(device)
     attack = PGD(model, threat=make_threat(norm, 0.03 if norm == 'linf' else 1.0), steps=steps)
 
     def train_step():
@@ -137,12 +136,11 @@ def bench_atat(*, arch: str = 'cnn',  # trained model
     device = get_device(device)
     data = _fmnist_private(n_images)
     config = TrainConfig(epochs=1, batch_size=batch_size, device=str(device), show_progress=False)
-    def model(): return build_model(arch, num_classes=data.num_classes, in_channels=data.image_shape[0],
-                                    image_size=data.image_shape[1], seed=0)
-    def run_standard(): train(model(), data, config)
-    def run_atat(): train(model(), data, config, [AntiAdversarialTraining(steps=steps)])
+    def run_standard(): train(_fresh_model(arch, data), data, config)
+    def run_atat(): train(_fresh_model(arch, data), data, config, [AntiAdversarialTraining(steps=steps)])
     small = data.subset(torch.arange(min(len(data), 2 * batch_size)))
-    train(model(), small, config); train(model(), small, config, [AntiAdversarialTraining(steps=steps)])  # warm-up
+    train(_fresh_model(arch, small), small, config)  # warm-up
+    train(_fresh_model(arch, small), small, config, [AntiAdversarialTraining(steps=steps)])
     times = {'standard': [], 'atat': []}
     for _ in range(repeats):
         times['standard'].append(_timed(run_standard, device))

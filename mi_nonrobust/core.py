@@ -5,6 +5,7 @@
 # %% ../nbs/00_core.ipynb #63993e3a
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import enum
 import hashlib
@@ -21,8 +22,9 @@ import torch
 from tqdm.auto import tqdm
 
 # %% auto #0
-__all__ = ['DEVICES', 'check_seed', 'set_seed', 'make_generator', 'get_device', 'lookup', 'tensor_digest', 'canonical',
-           'fingerprint', 'source_version', 'default_cache_dir', 'atomic_write', 'ArtifactCache', 'progress']
+__all__ = ['DEVICES', 'check_seed', 'set_seed', 'make_generator', 'check_positive_int', 'check_number', 'get_device',
+           'module_device', 'evaluating', 'lookup', 'tensor_digest', 'canonical', 'fingerprint', 'source_version',
+           'default_cache_dir', 'atomic_write', 'ArtifactCache', 'progress']
 
 # %% ../nbs/00_core.ipynb #8a6b657e
 def check_seed(seed) -> int:
@@ -47,6 +49,26 @@ def make_generator(seed: int,  # seed of the private stream
     "A private torch random stream, independent of the global one."
     return torch.Generator(device=device).manual_seed(check_seed(seed))
 
+# %% ../nbs/00_core.ipynb #29be6cbe
+def check_positive_int(name: str,  # the hyperparameter's name, for the message
+                       value,  # the value to check
+                      ) -> int:
+    "`value` as an int, or a ValueError if it is not a positive integer."
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+        raise ValueError(f"{name} must be a positive integer, got {value!r}")
+    return int(value)
+
+
+def check_number(name: str,  # the hyperparameter's name, for the message
+                 value,  # the value to check
+                 *, positive: bool = False,  # require > 0 instead of >= 0
+                ) -> float:
+    "`value` as a float, or a ValueError if it is not finite and >= 0 (> 0 when `positive`)."
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)) \
+            or not np.isfinite(value) or value < 0 or (positive and value == 0):
+        raise ValueError(f"{name} must be a finite number {'> 0' if positive else '>= 0'}, got {value!r}")
+    return float(value)
+
 # %% ../nbs/00_core.ipynb #195f6ed1
 DEVICES = ('auto', 'cpu', 'cuda', 'mps')
 
@@ -60,6 +82,25 @@ def get_device(prefer: str = 'auto',  # one of `DEVICES`; 'auto' picks cuda, the
         if getattr(torch.backends, 'mps', None) is not None and torch.backends.mps.is_available(): return torch.device('mps')
         return torch.device('cpu')
     return torch.device(prefer)
+
+# %% ../nbs/00_core.ipynb #efea3367
+def module_device(module: torch.nn.Module,  # any module
+                 ) -> torch.device:
+    "The device of `module`'s first parameter (or buffer); the CPU for a module without either."
+    tensor = next(module.parameters(), None)
+    if tensor is None: tensor = next(module.buffers(), None)
+    return tensor.device if tensor is not None else torch.device('cpu')
+
+
+@contextlib.contextmanager
+def evaluating(*modules: torch.nn.Module):
+    "Eval mode for `modules` inside the block; each submodule's own mode restored after, also on errors."
+    modes = [(m, m.training) for module in modules for m in module.modules()]
+    try:
+        for module in modules: module.eval()
+        yield
+    finally:
+        for m, training in modes: m.training = training
 
 # %% ../nbs/00_core.ipynb #dada7568
 def lookup(registry: dict,  # name -> class or function

@@ -14,7 +14,8 @@ import torch
 
 from .adversarial import AdversarialTraining, AntiAdversarialTraining, make_threat, robust_accuracy
 from .attacks import Reconstructions, make_inversion
-from .core import ArtifactCache, fingerprint, lookup, make_generator, source_version
+from .core import (ArtifactCache, check_number, check_positive_int, fingerprint, lookup, make_generator,
+                               source_version)
 from .data import load_dataset, mi_split
 from .metrics import eval_features, leakage_metrics
 from .priors import GANPrior, PriorConfig, prior_config, prior_spec, train_prior_cached
@@ -81,12 +82,8 @@ class ExperimentSpec:
         if self.prior == 'none' and attack.needs_prior:
             raise ValueError(f"the {self.attack!r} attack needs a prior; use prior='disjoint_samples' or "
                              "'disjoint_classes', or attack='pixel'")
-        for name in ('n_per_class', 'robust_steps', 'n_robust'):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ValueError(f"ExperimentSpec.{name} must be a positive integer, got {value!r}")
-        if any(not isinstance(e, (int, float)) or not e > 0 for e in self.robust_eps):
-            raise ValueError(f"ExperimentSpec.robust_eps must be positive radii, got {self.robust_eps!r}")
+        for name in ('n_per_class', 'robust_steps', 'n_robust'): check_positive_int(f'ExperimentSpec.{name}', getattr(self, name))
+        for i, eps in enumerate(self.robust_eps): check_number(f'ExperimentSpec.robust_eps[{i}]', eps, positive=True)
         object.__setattr__(self, 'private_classes', tuple(self.private_classes))
         object.__setattr__(self, 'robust_eps', tuple(float(e) for e in self.robust_eps))
         object.__setattr__(self, 'defenses', tuple((n, dict(k)) for n, k in self.defenses))

@@ -12,8 +12,9 @@ import torch
 from torch import nn
 
 from . import adversarial as _adversarial_module, models as _models_module
-from .adversarial import PGD, check_number, check_steps, make_threat
-from .core import ArtifactCache, check_seed, fingerprint, lookup, make_generator, progress, source_version
+from .adversarial import PGD, l2_normalize, make_threat
+from .core import (ArtifactCache, check_number, check_positive_int, check_seed, evaluating, fingerprint, lookup,
+                               make_generator, module_device, progress, source_version)
 from .data import ImageDataset
 
 # %% auto #0
@@ -41,12 +42,6 @@ FEATURE_KINDS = {
 }
 
 # %% ../nbs/05_features.ipynb #b459969a
-def _check_count(name, value):
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ValueError(f"{name} must be a positive integer, got {value!r}")
-    return value
-
-
 @dataclass(frozen=True)
 class FeatureSetConfig:
     "Hyperparameters of one constructed dataset."
@@ -63,21 +58,16 @@ class FeatureSetConfig:
         if self.eps is not None and kind.eps is None:
             raise ValueError(f"eps is the radius of the targeted attack of 'rand' and 'det'; kind {self.kind!r} has no "
                              "radius (only the [0,1] box), so leave eps=None")
-        resolved = {'steps': kind.steps if self.steps is None else check_steps(self.steps),
+        resolved = {'steps': kind.steps if self.steps is None else check_positive_int('steps', self.steps),
                     'step_size': check_number('step_size', kind.step_size if self.step_size is None else self.step_size,
                                               positive=True),
                     'eps': None if kind.eps is None else check_number('eps', kind.eps if self.eps is None else self.eps,
                                                                       positive=True)}
         for name, value in resolved.items(): object.__setattr__(self, name, value)
-        _check_count('batch_size', self.batch_size); _check_count('chunk_size', self.chunk_size)
+        check_positive_int('batch_size', self.batch_size); check_positive_int('chunk_size', self.chunk_size)
         check_seed(self.seed)
 
 # %% ../nbs/05_features.ipynb #942d1d1f
-def _normalise(v: torch.Tensor) -> torch.Tensor:
-    "Each sample of `v` divided by its L2 norm."
-    return v / v.flatten(1).norm(dim=1).clamp_min(1e-12).view(-1, *([1] * (v.ndim - 1)))
-
-
 def invert_representation(model: nn.Module,  # classifier with `features(x)` (its penultimate representation)
                           targets: torch.Tensor,  # (N, C, H, W) images in [0,1] whose representations are matched
                           starts: torch.Tensor,  # (N, C, H, W) images in [0,1] the search starts from
@@ -85,7 +75,7 @@ def invert_representation(model: nn.Module,  # classifier with `features(x)` (it
                           step_size: float,  # L2 length of each step, [0,1] units
                          ) -> torch.Tensor:
     "Images near `starts` whose representations match those of `targets` (the model's mode is left as it is)."
-    check_steps(steps); check_number('step_size', step_size, positive=True)
+    check_positive_int('steps', steps); check_number('step_size', step_size, positive=True)
     if targets.shape != starts.shape:
         raise ValueError(f"targets and starts must have the same shape, got {tuple(targets.shape)} and {tuple(starts.shape)}")
     with torch.no_grad(): goal = model.features(targets)
@@ -94,7 +84,7 @@ def invert_representation(model: nn.Module,  # classifier with `features(x)` (it
         x.requires_grad_(True)
         loss = (model.features(x) - goal).pow(2).sum()
         grad, = torch.autograd.grad(loss, x)
-        x = (x.detach() - step_size * _normalise(grad)).clamp_(0, 1)
+        x = (x.detach() - step_size * l2_normalize(grad)).clamp_(0, 1)
     return x.detach()
 
 # %% ../nbs/05_features.ipynb #d1f4863a
@@ -133,7 +123,7 @@ def feature_spec(model: nn.Module, data: ImageDataset, config: FeatureSetConfig)
     import mi_nonrobust.features as this_module  # the exported code, also when called from the notebook
     return {'config': config, 'data': fingerprint(data), 'arch': repr(model),
             'weights': fingerprint({k: v for k, v in model.state_dict().items()}),
-            'device_type': next(model.parameters()).device.type,
+            'device_type': module_device(model).type,
             'code': source_version(this_module, _adversarial_module, _models_module)}
 
 
@@ -164,16 +154,13 @@ def feature_dataset(model: nn.Module,  # adversarially trained for 'robust', sta
     "The dataset D_R, D_NR, D_rand or D_det of Ilyas et al. (2019) built from `data` with `model`, cached per chunk."
     _check_inputs(model, data, config)
     kind, cache = FEATURE_KINDS[config.kind], cache or ArtifactCache()
-    device = next(model.parameters()).device
+    device = module_device(model)
     spec = feature_spec(model, data, config)
     starts, labels = _plan(data, config)
     n, size = len(data), config.chunk_size
     n_chunks = -(-n // size)
     chunks = []
-    bar = progress(total=n, enabled=show_progress, desc=kind.symbol, unit='img')
-    was_training = model.training
-    try:
-        model.eval()
+    with progress(total=n, enabled=show_progress, desc=kind.symbol, unit='img') as bar, evaluating(model):
         for i in range(n_chunks):
             lo, hi = i * size, min((i + 1) * size, n)
             chunk_spec = {**spec, 'chunk': i, 'range': [lo, hi]}
@@ -185,9 +172,6 @@ def feature_dataset(model: nn.Module,  # adversarially trained for 'robust', sta
             else:
                 bar.update(hi - lo)
             chunks.append(stored)
-    finally:
-        model.train(was_training)
-        bar.close()
     radius = f'L2 eps={config.eps}, ' if config.eps is not None else ''
     note = (f"{kind.symbol} (Ilyas et al. 2019) from {data.name}: {kind.method}, {radius}{config.steps} steps of "
             f"{config.step_size}, {kind.model} model; labels: {kind.relabel}") + (f"; source: {data.note}" if data.note else '')
@@ -206,24 +190,23 @@ def feature_report(model: nn.Module,  # the model that built `constructed`
     _check_inputs(model, data, config)
     if len(constructed) != len(data):
         raise ValueError(f"constructed has {len(constructed)} images but data has {len(data)}; pass the pair built together")
-    kind, device = FEATURE_KINDS[config.kind], next(model.parameters()).device
+    kind, device = FEATURE_KINDS[config.kind], module_device(model)
     starts, labels = _plan(data, config)
-    was_training = model.training
-    model.eval()
-    try:
-        def per_batch(fn):
-            return torch.cat([fn(a, min(a + batch_size, len(data))).cpu() for a in range(0, len(data), batch_size)])
-        def rel_gap(images, a, b):
-            goal = model.features(data.images[a:b].to(device))
-            return (model.features(images.to(device)) - goal).norm(dim=1) / goal.norm(dim=1).clamp_min(1e-12)
-        pixel = (constructed.images - data.images).flatten(1).norm(dim=1)
+
+    def per_batch(fn):
+        return torch.cat([fn(a, min(a + batch_size, len(data))).cpu() for a in range(0, len(data), batch_size)])
+
+    def rel_gap(images, a, b):
+        goal = model.features(data.images[a:b].to(device))
+        return (model.features(images.to(device)) - goal).norm(dim=1) / goal.norm(dim=1).clamp_min(1e-12)
+
+    pixel = (constructed.images - data.images).flatten(1).norm(dim=1)
+    with evaluating(model):
         if kind.method == 'invert':
             start = per_batch(lambda a, b: rel_gap(data.images[starts[a:b]], a, b))
             end = per_batch(lambda a, b: rel_gap(constructed.images[a:b], a, b))
             return {'kind': config.kind, 'n': len(data), 'start_distance': start.mean().item(),
                     'final_distance': end.mean().item(), 'pixel_distance_to_source': pixel.mean().item()}
         pred = per_batch(lambda a, b: model(constructed.images[a:b].to(device)).argmax(1))
-        return {'kind': config.kind, 'n': len(data), 'target_success': (pred == labels).float().mean().item(),
-                'label_changed': (labels != data.labels).float().mean().item(), 'perturbation_l2': pixel.mean().item()}
-    finally:
-        model.train(was_training)
+    return {'kind': config.kind, 'n': len(data), 'target_success': (pred == labels).float().mean().item(),
+            'label_changed': (labels != data.labels).float().mean().item(), 'perturbation_l2': pixel.mean().item()}

@@ -14,7 +14,7 @@ import scipy.linalg
 import torch
 from torch import nn
 
-from .core import lookup
+from .core import check_number, check_positive_int, evaluating, lookup, module_device
 from .data import ImageDataset
 from .train import predict_logits
 
@@ -116,15 +116,9 @@ def eval_features(eval_model: nn.Module,  # a classifier with `features(x)` (pen
     if not callable(getattr(eval_model, 'features', None)):
         raise ValueError(f"eval_model must have a features(x) method returning penultimate features (as "
                          f"models.ImageClassifier has), got {type(eval_model).__name__}")
-    param = next(eval_model.parameters(), None)
-    device = param.device if param is not None else images.device
-    was_training = eval_model.training
-    eval_model.eval()
-    try:
-        with torch.no_grad():
-            out = [eval_model.features(b.to(device)).float().flatten(1).cpu() for b in images.split(batch_size)]
-    finally:
-        eval_model.train(was_training)
+    device = module_device(eval_model)
+    with evaluating(eval_model), torch.no_grad():
+        out = [eval_model.features(b.to(device)).float().flatten(1).cpu() for b in images.split(batch_size)]
     return torch.cat(out) if out else torch.zeros(0, 0)
 
 
@@ -162,12 +156,6 @@ def _nearest_same_class(queries: torch.Tensor,  # (N, D) vectors of the reconstr
     return Neighbours(distance.cpu(), index.cpu())
 
 
-def _check_chunk_size(chunk_size) -> int:
-    if isinstance(chunk_size, bool) or not isinstance(chunk_size, int) or chunk_size < 1:
-        raise ValueError(f"chunk_size must be a positive integer, got {chunk_size!r}")
-    return chunk_size
-
-
 def _check_private(private, labels: torch.Tensor) -> torch.Tensor:
     "Boolean mask of the private images whose class is one of `labels`; ValueError if a class has none."
     if not isinstance(private, ImageDataset):
@@ -200,7 +188,7 @@ def nearest_private(images: torch.Tensor,  # reconstructions, float (N, C, H, W)
                    ) -> Neighbours:
     "Squared L2 distance to, and position of, the nearest private training image of each intended class."
     lookup({s: s for s in SPACES}, space, 'space')
-    chunk_size = _check_chunk_size(chunk_size)
+    chunk_size = check_positive_int('chunk_size', chunk_size)
     if space == 'features' and eval_model is None:
         raise ValueError("space='features' needs eval_model (whose penultimate features are compared); "
                          "pass eval_model=... or use space='pixels'")
@@ -255,8 +243,7 @@ def frechet_distance(mu1,  # mean (D,) of the first Gaussian (numpy array or ten
     if mu1.ndim != 1 or mu2.shape != (d,) or sigma1.shape != (d, d) or sigma2.shape != (d, d):
         raise ValueError(f"need means of shape (D,) and covariances of shape (D, D) with one D, got mu1 {mu1.shape}, "
                          f"sigma1 {sigma1.shape}, mu2 {mu2.shape}, sigma2 {sigma2.shape}")
-    if not (isinstance(eps, (int, float)) and math.isfinite(eps) and eps > 0):
-        raise ValueError(f"eps must be a finite number > 0, got {eps!r}")
+    check_number('eps', eps, positive=True)
 
     def sqrt_product(s1, s2):
         with warnings.catch_warnings():
@@ -333,7 +320,7 @@ def leakage_metrics(images: torch.Tensor,  # reconstructions, float (N, C, H, W)
         raise ValueError(f"private must be an ImageDataset (the target's training data), got {type(private).__name__}")
     labels = check_reconstructions(images, labels, num_classes=_num_classes(eval_model, private),
                                    image_shape=private.image_shape)
-    ks, chunk_size = _check_topk(topk), _check_chunk_size(chunk_size)
+    ks, chunk_size = _check_topk(topk), check_positive_int('chunk_size', chunk_size)
     needed = _check_private(private, labels)
     if private_features is not None: _check_private_features(private_features, private)
 

@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 import torch
 from torch import nn
 
-from .core import (ArtifactCache, check_seed, fingerprint, get_device, lookup, make_generator, progress,
-                               source_version)
+from .core import (ArtifactCache, check_number, check_positive_int, check_seed, evaluating, fingerprint,
+                               get_device, lookup, make_generator, module_device, progress, source_version)
 from .data import ImageDataset
 
 # %% auto #0
@@ -40,12 +40,6 @@ def check_image_shape(image_shape) -> tuple[int, int, int]:
                          f"{', '.join(str(s) for s in SUPPORTED_SHAPES)} (C = 1 grey or 3 colour); "
                          "resize the data with load_dataset(..., size=, channels=)")
     return shape
-
-
-def _check_positive_int(name, value):
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ValueError(f"{name} must be a positive integer, got {value!r}")
-    return value
 
 
 def _doublings(size: int) -> int:
@@ -110,7 +104,7 @@ class GANPrior:
     @property
     def device(self) -> torch.device:
         "The device of the generator's weights."
-        return next(self.generator.parameters()).device
+        return module_device(self.generator)
 
     def to(self, device) -> GANPrior:
         "Move both networks to `device` (in place); returns self."
@@ -122,7 +116,7 @@ class GANPrior:
                 *, seed: int = 0,  # seed of the draw
                ) -> torch.Tensor:
         "`n` latent vectors z ~ N(0, I) of shape (n, latent_dim), drawn on the CPU from `seed`, on the prior's device."
-        _check_positive_int('n', n)
+        check_positive_int('n', n)
         return torch.randn(n, self.latent_dim, generator=make_generator(seed)).to(self.device)
 
     @torch.no_grad()
@@ -131,12 +125,7 @@ class GANPrior:
               ) -> torch.Tensor:
         "`n` images G(z), z ~ N(0, I) drawn from `seed`, made in eval mode without gradients, on the prior's device."
         z = self.latents(n, seed=seed)
-        was_training = self.generator.training
-        self.generator.eval()
-        try:
-            return self.generator(z)
-        finally:
-            self.generator.train(was_training)
+        with evaluating(self.generator): return self.generator(z)
 
 
 def build_gan(*, image_shape: tuple = (1, 28, 28),  # (C, H, W), one of `SUPPORTED_SHAPES`
@@ -146,8 +135,8 @@ def build_gan(*, image_shape: tuple = (1, 28, 28),  # (C, H, W), one of `SUPPORT
              ) -> GANPrior:
     "An untrained GAN prior (generator and critic, in eval mode) for images of `image_shape`."
     image_shape = check_image_shape(image_shape)
-    _check_positive_int('latent_dim', latent_dim)
-    _check_positive_int('width', width)
+    check_positive_int('latent_dim', latent_dim)
+    check_positive_int('width', width)
     seed = check_seed(seed)
     with torch.random.fork_rng(devices=[]):  # module initialisation draws from the global stream
         torch.manual_seed(seed)
@@ -175,12 +164,9 @@ class PriorConfig:
 
     def __post_init__(self):
         for name in ('epochs', 'batch_size', 'n_critic', 'width', 'latent_dim'):
-            _check_positive_int(f'PriorConfig.{name}', getattr(self, name))
-        if self.max_images is not None: _check_positive_int('PriorConfig.max_images (or None)', self.max_images)
-        for name in ('lr', 'gp_weight'):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0:
-                raise ValueError(f"PriorConfig.{name} must be a finite number >= 0, got {value!r}")
+            check_positive_int(f'PriorConfig.{name}', getattr(self, name))
+        if self.max_images is not None: check_positive_int('PriorConfig.max_images (or None)', self.max_images)
+        for name in ('lr', 'gp_weight'): check_number(f'PriorConfig.{name}', getattr(self, name))
         if self.lr == 0: raise ValueError("PriorConfig.lr must be > 0")
         if isinstance(self.ema_decay, bool) or not isinstance(self.ema_decay, (int, float)) or not 0 <= self.ema_decay < 1:
             raise ValueError(f"PriorConfig.ema_decay must be a number in [0, 1), got {self.ema_decay!r}")

@@ -16,8 +16,8 @@ import torch.nn.functional as F
 from torch import nn
 
 from . import models as _models_module
-from .core import (ArtifactCache, check_seed, fingerprint, get_device, lookup, make_generator, progress,
-                               set_seed, source_version)
+from .core import (ArtifactCache, check_number, check_positive_int, check_seed, evaluating, fingerprint,
+                               get_device, lookup, make_generator, module_device, progress, set_seed, source_version)
 from .data import ImageDataset
 from .models import build_model
 
@@ -48,14 +48,8 @@ class TrainConfig:
     show_progress: bool = field(default=True, compare=False)  # tqdm bars (never part of a cache key)
 
     def __post_init__(self):
-        for name in ('epochs', 'batch_size', 'eval_batch_size'):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ValueError(f"TrainConfig.{name} must be a positive integer, got {value!r}")
-        for name in ('lr', 'momentum', 'weight_decay', 'gamma'):
-            value = getattr(self, name)
-            if not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0:
-                raise ValueError(f"TrainConfig.{name} must be a finite number >= 0, got {value!r}")
+        for name in ('epochs', 'batch_size', 'eval_batch_size'): check_positive_int(f'TrainConfig.{name}', getattr(self, name))
+        for name in ('lr', 'momentum', 'weight_decay', 'gamma'): check_number(f'TrainConfig.{name}', getattr(self, name))
         if self.lr == 0: raise ValueError("TrainConfig.lr must be > 0")
         lookup({o: o for o in OPTIMIZERS}, self.optimizer, 'optimizer')
         check_seed(self.seed)
@@ -101,13 +95,9 @@ def predict_logits(model: nn.Module,
                    *, batch_size: int = 1024,  # images per forward pass
                   ) -> torch.Tensor:
     "Logits of `model` for `images`, on the device of the model's parameters, returned on the CPU."
-    device = next(model.parameters()).device
-    was_training = model.training
-    model.eval()
-    try:
+    device = module_device(model)
+    with evaluating(model):
         return torch.cat([model(b.to(device)).float().cpu() for b in images.split(batch_size)])
-    finally:
-        model.train(was_training)
 
 
 def evaluate(model: nn.Module, data: ImageDataset, *, batch_size: int = 1024) -> dict:

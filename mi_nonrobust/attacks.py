@@ -19,9 +19,9 @@ from .core import (check_number, check_positive_int, check_seed, evaluating, fin
                                make_generator, module_device, progress)
 
 # %% auto #0
-__all__ = ['INVERSIONS', 'INVERSION_PROFILES', 'Reconstructions', 'frozen', 'target_image_shape', 'LossHistory', 'Inversion',
-           'GMI', 'total_variation', 'PixelInversion', 'inversion_config', 'make_inversion', 'run_per_class',
-           'batching_speedup', 'plot_reconstructions']
+__all__ = ['INVERSIONS', 'INVERSION_PROFILES', 'Reconstructions', 'frozen', 'target_image_shape', 'LossHistory',
+           'attack_convergence', 'Inversion', 'GMI', 'total_variation', 'PixelInversion', 'PriorSamples',
+           'inversion_config', 'make_inversion', 'run_per_class', 'batching_speedup', 'plot_reconstructions']
 
 # %% ../nbs/08_attacks.ipynb #ae157fa3
 @dataclass(eq=False)
@@ -139,6 +139,26 @@ class LossHistory:
         "One dict per recorded step: the step and the mean of each term over `total` candidates."
         return [{'step': s, **{k: v / total for k, v in row.items()}} for s, row in sorted(self._sums.items())]
 
+# %% ../nbs/08_attacks.ipynb #ae48b636
+def attack_convergence(history: list[dict],  # an attack's `info['history']`: rows with 'step' and the tracked value
+                       *, key: str = 'confidence',  # the tracked value (the target's mean confidence by default)
+                       window: float = 0.25,  # the last share of the steps over which the value must be flat
+                       tol: float = 0.01,  # the largest change over the window that still counts as a plateau
+                      ) -> dict:
+    "Whether `key` has plateaued over the last `window` of an attack's steps, with the change that decided it."
+    if not 0 < check_number('window', window, positive=True) < 1:
+        raise ValueError(f"window must lie strictly between 0 and 1, got {window!r}")
+    check_number('tol', tol)
+    rows = [r for r in history if key in r]
+    if len(rows) < 2:
+        raise ValueError(f"a convergence check needs the value {key!r} at two or more recorded steps, got {len(rows)}; "
+                         f"recorded keys: {sorted({k for r in history for k in r})}")
+    last = rows[-1]['step']
+    earlier = [r for r in rows[:-1] if r['step'] >= (1 - window) * last] or [rows[-2]]
+    change = rows[-1][key] - earlier[0][key]
+    return {'converged': bool(abs(change) <= tol), 'key': key, 'final': rows[-1][key], 'change': change,
+            'from_step': earlier[0]['step'], 'to_step': last, 'window': window, 'tol': tol}
+
 # %% ../nbs/08_attacks.ipynb #de501078
 @dataclass(kw_only=True)
 class Inversion:
@@ -169,6 +189,11 @@ class Inversion:
     def _start(self, stream: torch.Generator, count: int, shape, prior) -> torch.Tensor: raise NotImplementedError
     def _optimise(self, target, prior, start, labels, history: LossHistory) -> torch.Tensor: raise NotImplementedError
     def _render(self, prior, params) -> torch.Tensor: raise NotImplementedError
+
+    def _convergence(self, history: list[dict]) -> dict:
+        "The verdict stored in `info['convergence']` (a run too short to judge counts as not converged)."
+        if len(history) < 2: return {'converged': False, 'key': 'confidence', 'note': 'fewer than two recorded steps'}
+        return attack_convergence(history)
 
     def run(self,
             target: nn.Module,  # classifier of [0,1] images: the model under attack
@@ -215,6 +240,7 @@ class Inversion:
                 'chunks': math.ceil(len(start) / chunk), 'image_shape': list(shape), 'device': str(device),
                 'history': history.rows(len(start)), 'selected_restart': best.tolist(), 'time_s': seconds,
                 'reconstructions_x_steps_per_s': len(start) * self.steps / seconds}
+        info['convergence'] = self._convergence(info['history'])
         return Reconstructions(images=images[pick].clamp(0, 1), labels=classes.repeat_interleave(n_per_class),
                                confidence=(-identity[pick]).exp(), info=info)
 
@@ -223,6 +249,16 @@ def _nesterov_step(z, v, grad, lr: float, momentum: float, clip: float):
     "GMI's momentum update (Sutskever's form of Nesterov momentum), then z clipped to [-clip, clip]."
     v_new = momentum * v - lr * grad
     return (z - momentum * v + (1 + momentum) * v_new).clamp(-clip, clip), v_new
+
+
+def _prior_image_shape(target, prior, image_shape) -> tuple[int, int, int]:
+    "The prior's image shape, checked against the target's."
+    shape = _check_image_shape(prior.image_shape, 'prior.image_shape')
+    expected = image_shape or target_image_shape(target)
+    if expected is not None and tuple(expected) != shape:
+        raise ValueError(f"the prior makes images of shape {shape} but the target takes {tuple(expected)}; "
+                         f"use a prior trained on public images of the target's shape")
+    return shape
 
 
 @dataclass(kw_only=True)
@@ -245,13 +281,7 @@ class GMI(Inversion):
         if isinstance(self.momentum, bool) or not isinstance(self.momentum, (int, float)) or not 0 <= self.momentum < 1:
             raise ValueError(f"momentum must be a number in [0, 1), got {self.momentum!r}")
 
-    def _image_shape(self, target, prior, image_shape):
-        shape = _check_image_shape(prior.image_shape, 'prior.image_shape')
-        expected = image_shape or target_image_shape(target)
-        if expected is not None and tuple(expected) != shape:
-            raise ValueError(f"the prior makes images of shape {shape} but the target takes {tuple(expected)}; "
-                             f"use a prior trained on public images of the target's shape")
-        return shape
+    def _image_shape(self, target, prior, image_shape): return _prior_image_shape(target, prior, image_shape)
 
     def _start(self, stream, count, shape, prior):
         return torch.randn(count, prior.latent_dim, generator=stream)
@@ -331,12 +361,41 @@ class PixelInversion(Inversion):
 
     def _render(self, prior, w): return torch.sigmoid(w)
 
+# %% ../nbs/08_attacks.ipynb #03b75d70
+@dataclass(kw_only=True)
+class PriorSamples(Inversion):
+    "Random samples of the prior, labels assigned uniformly: what the attacker has without any target (a reference)."
+    steps: int = 1  # no optimisation: the samples are the starting points
+    restarts: int = 1  # no selection by the target
+
+    name = 'prior_sample'
+    needs_prior = True
+
+    def __post_init__(self):
+        super().__post_init__()
+        if self.steps != 1 or self.restarts != 1:
+            raise ValueError(f"prior_sample neither optimises nor selects: steps and restarts must be 1, got "
+                             f"steps={self.steps}, restarts={self.restarts}")
+
+    def _image_shape(self, target, prior, image_shape): return _prior_image_shape(target, prior, image_shape)
+    def _start(self, stream, count, shape, prior): return torch.randn(count, prior.latent_dim, generator=stream)
+
+    def _optimise(self, target, prior, z, labels, history):
+        with torch.no_grad():
+            identity = F.cross_entropy(target(prior.generator(z)).float(), labels, reduction='none')
+        history.add(0, len(z), identity_loss=identity.mean(), confidence=(-identity).exp().mean())
+        return z
+
+    def _render(self, prior, z): return prior.generator(z)
+    def _convergence(self, history): return {'converged': True, 'key': 'confidence', 'note': 'no optimisation'}
+
 # %% ../nbs/08_attacks.ipynb #eabe839f
-INVERSIONS = {'gmi': GMI, 'pixel': PixelInversion}
+INVERSIONS = {'gmi': GMI, 'pixel': PixelInversion, 'prior_sample': PriorSamples}
 
 INVERSION_PROFILES = {  # overrides of the class defaults (the `paper` profile) per profile
     'gmi': {'paper': {}, 'quick': {'steps': 100, 'lr': 1e-2, 'restarts': 2}},
     'pixel': {'paper': {}, 'quick': {'steps': 100, 'restarts': 2}},
+    'prior_sample': {'paper': {}, 'quick': {}},
 }
 
 

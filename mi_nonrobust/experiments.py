@@ -8,12 +8,14 @@ from __future__ import annotations
 import importlib
 import time
 from dataclasses import dataclass, field, replace
+from typing import Callable
 
 import pandas as pd
 import torch
 
 from .adversarial import AdversarialTraining, AntiAdversarialTraining, make_threat, robust_accuracy
 from .attacks import Reconstructions, make_inversion
+from .holdout import train_holdout_test
 from .core import (ArtifactCache, check_number, check_positive_int, fingerprint, lookup, make_generator,
                                source_version)
 from .data import load_dataset, mi_split
@@ -22,8 +24,9 @@ from .priors import GANPrior, PriorConfig, prior_config, prior_spec, train_prior
 from .train import NoDefense, TrainConfig, evaluate, model_spec, train_cached
 
 # %% auto #0
-__all__ = ['DEFENSES', 'PRIORS', 'make_defenses', 'ExperimentSpec', 'experiment_split', 'train_target', 'train_evaluator',
-           'train_attacker_prior', 'invert_target', 'run_experiment', 'sweep', 'summarize']
+__all__ = ['DEFENSES', 'PRIORS', 'TARGET_DATA', 'SPACE_SUFFIX', 'REAL_REFERENCES', 'make_defenses', 'ExperimentSpec',
+           'experiment_split', 'train_target', 'train_evaluator', 'train_attacker_prior', 'invert_target', 'eps_name',
+           'image_metrics', 'run_experiment', 'reference_rows', 'sweep', 'summarize']
 
 # %% ../nbs/10_experiments.ipynb #5f0b3463
 DEFENSES = {'none': NoDefense, 'at': AdversarialTraining, 'atat': AntiAdversarialTraining}
@@ -42,6 +45,7 @@ def make_defenses(entries: tuple = (),  # ((name, {hyperparameter: value}), ...)
 
 # %% ../nbs/10_experiments.ipynb #57928df4
 PRIORS = ('disjoint_samples', 'disjoint_classes', 'none')
+TARGET_DATA = ('private', 'surrogate')
 
 
 @dataclass(frozen=True)
@@ -53,6 +57,7 @@ class ExperimentSpec:
     image_size: int | None = None  # resize the data set to this size (None: keep it; priors support 28, 32 and 64 px)
     n_private_per_class: int | None = 1000  # target training images per class (None: all)
     n_eval: int | None = None  # evaluation-model training images, a seeded random subset (None: all of eval_train)
+    target_data: str = 'private'  # 'private' (the real target) or 'surrogate' (trained on the attacker's own images)
     target_arch: str = 'cnn'  # a name of `models.MODELS`
     target: TrainConfig = TrainConfig(epochs=5, show_progress=False)  # target training (its seed is replaced by `seed`)
     defenses: tuple = ()  # ((name, {hyperparameters}), ...), names from `DEFENSES`
@@ -66,14 +71,24 @@ class ExperimentSpec:
     attack_kwargs: dict = field(default_factory=dict)  # hyperparameters that replace the profile's (the seed is `seed`)
     n_per_class: int = 8  # reconstructions per private class
     robust_norm: str = 'linf'  # threat model of the robustness evaluation
-    robust_eps: tuple = (1 / 255, 4 / 255)  # radii of the robustness evaluation, [0,1] units
+    robust_eps: tuple = (8 / 255, 0.05, 0.1)  # radii of the robustness evaluation, [0,1] units (28-px grey images
+                                              # need larger radii than CIFAR to separate models)
     robust_steps: int = 10  # PGD steps of the robustness evaluation
     n_robust: int = 500  # private test images of the robustness evaluation
+    holdout_permutations: int = 1000  # permutations (and bootstrap resamples) of the train-vs-holdout test
+    holdout_reference: int | None = None  # its images per class and side (None: every training image of the class)
     seed: int = 0  # seeds the target's training and the attack
     device: str = 'auto'  # where everything runs
 
     def __post_init__(self):
         lookup({p: p for p in PRIORS}, self.prior, 'prior')
+        if self.target_data not in TARGET_DATA:
+            raise ValueError(f"target_data must be one of {', '.join(TARGET_DATA)}, got {self.target_data!r}")
+        if self.target_data == 'surrogate' and self.prior == 'disjoint_classes':
+            raise ValueError("a surrogate target is trained on the attacker's own images of the private classes, but "
+                             "under prior='disjoint_classes' the attacker has none (its public data are other classes); "
+                             "use prior='disjoint_samples', or compare with the real unseen images and prior samples "
+                             "(`reference_rows`) instead")
         make_defenses(self.defenses)  # validates names and hyperparameters now, not after an hour of training
         if self.eval_arch == self.target_arch:
             raise ValueError(f"eval_arch must differ from target_arch ({self.target_arch!r}): the evaluation model is an "
@@ -82,15 +97,38 @@ class ExperimentSpec:
         if self.prior == 'none' and attack.needs_prior:
             raise ValueError(f"the {self.attack!r} attack needs a prior; use prior='disjoint_samples' or "
                              "'disjoint_classes', or attack='pixel'")
-        for name in ('n_per_class', 'robust_steps', 'n_robust'): check_positive_int(f'ExperimentSpec.{name}', getattr(self, name))
+        for name in ('n_per_class', 'robust_steps', 'n_robust', 'holdout_permutations'): check_positive_int(f'ExperimentSpec.{name}', getattr(self, name))
+        if self.holdout_reference is not None: check_positive_int('ExperimentSpec.holdout_reference', self.holdout_reference)
         for i, eps in enumerate(self.robust_eps): check_number(f'ExperimentSpec.robust_eps[{i}]', eps, positive=True)
         object.__setattr__(self, 'private_classes', tuple(self.private_classes))
         object.__setattr__(self, 'robust_eps', tuple(float(e) for e in self.robust_eps))
         object.__setattr__(self, 'defenses', tuple((n, dict(k)) for n, k in self.defenses))
 
 # %% ../nbs/10_experiments.ipynb #c22b8326
+def _halves(ds) -> tuple:
+    "Two disjoint halves of `ds`, alternating within every class (so both keep the class balance)."
+    first = torch.zeros(len(ds), dtype=torch.bool)
+    for c in ds.labels.unique().tolist():
+        members = torch.nonzero(ds.labels == c).flatten()
+        first[members[0::2]] = True
+    return ds.subset(torch.nonzero(first).flatten()), ds.subset(torch.nonzero(~first).flatten())
+
+
+def _surrogate_train(private_train, public):
+    "As many of the attacker's own images of each private class as the target has (the first ones, in source order)."
+    picks = []
+    for c in private_train.labels.unique().tolist():
+        want = int((private_train.labels == c).sum())
+        have = torch.nonzero(public.labels == c).flatten()
+        if len(have) < want:
+            raise ValueError(f"a surrogate needs {want} public images of class {c}, as the target has, but the "
+                             f"attacker has {len(have)}; use fewer private images per class")
+        picks.append(have[:want])
+    return public.subset(torch.cat(picks))
+
+
 def experiment_split(spec: ExperimentSpec) -> dict:
-    "The data of an experiment: private train/test, evaluation-model data, and the prior's public data."
+    "The data of an experiment: private train/test (and its holdout/unseen halves), evaluation data, public data."
     dataset = load_dataset(spec.dataset, size=spec.image_size)
     split = mi_split(dataset, protocol='disjoint_samples', private_classes=spec.private_classes,
                      n_private_per_class=spec.n_private_per_class, seed=0)
@@ -98,18 +136,23 @@ def experiment_split(spec: ExperimentSpec) -> dict:
         other = [c for c in range(dataset.num_classes) if c not in spec.private_classes]
         if not other: raise ValueError(f"prior='disjoint_classes' needs classes outside private_classes in {spec.dataset}")
         public = dataset.subset(torch.nonzero(torch.isin(dataset.labels, torch.tensor(other))).flatten())
+        surrogate = None  # the attacker has no images of the private classes
     else:
         public = split.public
+        surrogate = _surrogate_train(split.private_train, split.public)
     eval_train = split.eval_train
     if spec.n_eval is not None and spec.n_eval < len(eval_train):
         eval_train = eval_train.subset(torch.randperm(len(eval_train), generator=make_generator(0))[:spec.n_eval])
+    holdout, unseen = _halves(split.private_test)
     return {'private_train': split.private_train, 'private_test': split.private_test, 'eval_train': eval_train,
-            'public': public}
+            'public': public, 'surrogate_train': surrogate, 'holdout': holdout, 'unseen': unseen}
 
 # %% ../nbs/10_experiments.ipynb #88c05cdc
 def _target_args(spec: ExperimentSpec, parts: dict) -> tuple:
     config = replace(spec.target, seed=spec.seed, device=spec.device)
-    return spec.target_arch, parts['private_train'], config, make_defenses(spec.defenses)
+    data = parts['private_train'] if spec.target_data == 'private' else parts['surrogate_train']
+    if data is None: raise ValueError("this split has no surrogate training data (prior='disjoint_classes')")
+    return spec.target_arch, data, config, make_defenses(spec.defenses)
 
 
 def _eval_args(spec: ExperimentSpec, parts: dict) -> tuple:
@@ -121,7 +164,7 @@ def _prior_config(spec: ExperimentSpec) -> PriorConfig:
 
 
 def train_target(spec: ExperimentSpec, parts: dict, *, cache: ArtifactCache | None = None) -> torch.nn.Module:
-    "The target classifier of the experiment (trained under its defenses, or loaded from the cache)."
+    "The target classifier of the experiment (trained under its defenses, or loaded from the cache); a surrogate's on public data."
     arch, data, config, defenses = _target_args(spec, parts)
     return train_cached(arch, data, config, defenses, eval_data=parts['private_test'], cache=cache).model
 
@@ -176,67 +219,168 @@ def invert_target(spec: ExperimentSpec, parts: dict, *, cache: ArtifactCache | N
     return Reconstructions.from_dict(cache.get_or_build('reconstructions', _reconstruction_key(spec, parts), build))
 
 # %% ../nbs/10_experiments.ipynb #9f4beba7
+def eps_name(eps: float) -> str:
+    "A radius as people write it: '8/255' when it is a whole number of grey levels, else '0.05'."
+    levels = eps * 255
+    return f"{round(levels)}/255" if abs(levels - round(levels)) < 1e-6 else f"{eps:g}"
+
+
 def _target_metrics(spec, parts, target) -> dict:
     test = parts['private_test']
-    scores = evaluate(target, test)
-    row = {'clean_acc': scores['acc']}
+    row = {'clean_acc': evaluate(target, test)['acc'], 'train_acc': evaluate(target, parts['private_train'])['acc']}
     subset = test.subset(torch.arange(min(spec.n_robust, len(test))))
     for eps in spec.robust_eps:
         result = robust_accuracy(target, subset, threat=make_threat(spec.robust_norm, eps), steps=spec.robust_steps,
                                  seed=spec.seed)
-        row[f'robust_acc@{eps * 255:g}/255'] = result['robust_acc']
-        row[f'robust_per_class@{eps * 255:g}/255'] = result['per_class_robust_acc']
+        row[f'robust_acc@{eps_name(eps)}'] = result['robust_acc']
+        row[f'robust_per_class@{eps_name(eps)}'] = result['per_class_robust_acc']
     return row
+
+
+SPACE_SUFFIX = {'features': 'feat', 'pixels': 'pixel'}
+
+
+def image_metrics(spec: ExperimentSpec,  # the experiment whose private data and evaluation model judge the images
+                  parts: dict,  # `experiment_split(spec)`
+                  images: torch.Tensor,  # reconstructions (or reference images), float (N, C, H, W) in [0, 1]
+                  labels: torch.Tensor,  # intended private class of every image, int64 (N,)
+                  *, cache: ArtifactCache | None = None,  # artifact store (default: `ArtifactCache()`)
+                 ) -> dict:
+    "Leakage metrics and the train-vs-holdout test (both spaces) of any images of the private classes, as row columns."
+    cache = cache or ArtifactCache()
+    evaluator = train_evaluator(spec, parts, cache=cache)
+    eval_key = _eval_key(spec, parts)
+
+    def embedded(name):  # every image set judged by this evaluation model is embedded once
+        key = {'eval': eval_key, 'data': fingerprint(parts[name]), 'code': _module_code('metrics')}
+        return cache.get_or_build('eval_features', key, lambda: eval_features(evaluator, parts[name].images))
+
+    leak = leakage_metrics(images, labels, eval_model=evaluator, private=parts['private_train'],
+                           private_features=embedded('private_train'))
+    row = {k: v for k, v in leak.items() if k not in ('per_class', 'note', 'topk')}
+    if len(spec.private_classes) <= 5:  # with 5 classes or fewer Acc@5 is 1 by construction: not a measurement
+        row.pop('acc5', None)
+    for space, suffix in SPACE_SUFFIX.items():
+        test = train_holdout_test(images, labels, train=parts['private_train'], holdout=parts['holdout'], space=space,
+                                  eval_model=evaluator, train_features=embedded('private_train'),
+                                  holdout_features=embedded('holdout'), n_reference=spec.holdout_reference,
+                                  permutations=spec.holdout_permutations,
+                                  bootstrap=spec.holdout_permutations, seed=spec.seed)
+        row.update({f'holdout_{suffix}': test['fraction'], f'holdout_{suffix}_lo': test['fraction_ci'][0],
+                    f'holdout_{suffix}_hi': test['fraction_ci'][1], f'holdout_{suffix}_p': test['fraction_p'],
+                    f'logratio_{suffix}': test['log_ratio'], f'logratio_{suffix}_p': test['log_ratio_p']})
+    row['per_class'] = leak['per_class']
+    return row
+
+
+def _stage(log, name):
+    if log is not None: log(name)
 
 
 def run_experiment(spec: ExperimentSpec,  # what to run
                    *, cache: ArtifactCache | None = None,  # artifact store (default: `ArtifactCache()`)
                    parts: dict | None = None,  # `experiment_split(spec)`, when the caller already has it
+                   log: Callable[[str], None] | None = None,  # called with the name of each stage as it starts
                   ) -> dict:
     "Run (or load) one experiment and return its tidy result row; `per_class` holds the per-class numbers."
     cache = cache or ArtifactCache()
     parts = parts or experiment_split(spec)
     key = {'reconstructions': _reconstruction_key(spec, parts), 'eval': _eval_key(spec, parts),
            'robust': (spec.robust_norm, spec.robust_eps, spec.robust_steps, spec.n_robust),
-           'code': _module_code('experiments', 'metrics', 'adversarial')}
+           'holdout': (spec.holdout_permutations, spec.holdout_reference),
+           'code': _module_code('experiments', 'metrics', 'adversarial', 'holdout')}
 
     def build():
         start = time.perf_counter()
-        found = invert_target(spec, parts, cache=cache)
-        target = train_target(spec, parts, cache=cache)
-        evaluator = train_evaluator(spec, parts, cache=cache)
-        row = _target_metrics(spec, parts, target)
-        # the private images' features are shared by every target judged by this evaluation model: embed them once
-        features = cache.get_or_build('eval_features', {'eval': key['eval'], 'data': fingerprint(parts['private_train'])},
-                                      lambda: eval_features(evaluator, parts['private_train'].images))
-        leak = leakage_metrics(found.images, found.labels, eval_model=evaluator, private=parts['private_train'],
-                               private_features=features)
-        row.update({k: v for k, v in leak.items() if k != 'per_class'})
+        _stage(log, 'target'); target = train_target(spec, parts, cache=cache)
+        if spec.prior != 'none': _stage(log, 'prior'); train_attacker_prior(spec, parts, cache=cache)
+        _stage(log, 'attack'); found = invert_target(spec, parts, cache=cache)
+        _stage(log, 'evaluator'); train_evaluator(spec, parts, cache=cache)
+        _stage(log, 'robustness'); row = _target_metrics(spec, parts, target)
+        _stage(log, 'leakage'); row.update(image_metrics(spec, parts, found.images, found.labels, cache=cache))
         row['target_confidence'] = found.confidence.mean().item()
-        row['per_class'] = leak['per_class']
+        convergence = found.info['convergence']
+        row['converged'] = convergence['converged']
+        row['confidence_change'] = convergence.get('change', 0.0)  # over the last quarter of the steps
+        row['attack_steps'] = found.info['hyperparameters']['steps']
         row['seconds'] = time.perf_counter() - start
         return row
 
     row = cache.get_or_build('experiment_row', key, build)
-    return {'label': spec.label, 'defenses': '+'.join(n for n, _ in spec.defenses) or 'none', 'prior': spec.prior,
+    return {'label': spec.label, 'target_data': spec.target_data,
+            'defenses': '+'.join(n for n, _ in spec.defenses) or 'none', 'prior': spec.prior,
             'attack': spec.attack, 'seed': spec.seed, **row}
 
 # %% ../nbs/10_experiments.ipynb #dbe30d85
+REAL_REFERENCES = {'unseen': 'real: unseen private', 'public': 'real: attacker public'}
+
+
+def _sample_per_class(ds, n_per_class: int, seed: int):
+    "`n_per_class` seeded random images of every class of `ds` (class-major order, as attacks return them)."
+    generator = make_generator(seed)
+    picks = []
+    for c in sorted(ds.labels.unique().tolist()):
+        members = torch.nonzero(ds.labels == c).flatten()
+        if len(members) < n_per_class:
+            raise ValueError(f"class {c} has {len(members)} images, fewer than n_per_class={n_per_class}")
+        picks.append(members[torch.randperm(len(members), generator=generator)[:n_per_class]])
+    return ds.subset(torch.cat(picks))
+
+
+def reference_rows(spec: ExperimentSpec,  # the experiment whose no-leakage references are wanted (its seed picks images)
+                   *, cache: ArtifactCache | None = None,  # artifact store (default: `ArtifactCache()`)
+                   parts: dict | None = None,  # `experiment_split(spec)`, when the caller already has it
+                  ) -> list[dict]:
+    "Rows scoring real images no target saw (unseen private test images; the attacker's own images) like reconstructions."
+    cache = cache or ArtifactCache()
+    parts = parts or experiment_split(spec)
+    which = ['unseen'] + (['public'] if spec.prior == 'disjoint_samples' else [])  # public = same classes only then
+    rows = []
+    for name in which:
+        key = {'eval': _eval_key(spec, parts), 'images': name, 'data': fingerprint(parts[name]), 'seed': spec.seed,
+               'n_per_class': spec.n_per_class, 'holdout': (spec.holdout_permutations, spec.holdout_reference),
+               'code': _module_code('experiments', 'metrics', 'holdout')}
+
+        def build():
+            real = _sample_per_class(parts[name], spec.n_per_class, spec.seed)
+            return image_metrics(spec, parts, real.images, real.labels, cache=cache)
+
+        row = cache.get_or_build('reference_row', key, build)
+        rows.append({'label': REAL_REFERENCES[name], 'target_data': 'none', 'defenses': 'none', 'prior': spec.prior,
+                     'attack': 'none', 'seed': spec.seed, **row})
+    return rows
+
+
+def _split_key(spec):
+    return (spec.dataset, spec.image_size, spec.private_classes, spec.n_private_per_class, spec.n_eval, spec.prior)
+
+
 def sweep(specs: list,  # `ExperimentSpec`s
           *, cache: ArtifactCache | None = None,  # artifact store (default: `ArtifactCache()`)
-          show_progress: bool = True,  # one line per finished experiment
+          references: bool = False,  # also add `reference_rows` once per distinct split and seed
+          show_progress: bool = True,  # a line per stage started and per finished experiment, with elapsed time
          ) -> pd.DataFrame:
-    "Run every spec (each stage cached) and return one row per spec."
+    "Run every spec (each stage cached) and return one row per spec (and per reference)."
     cache = cache or ArtifactCache()
-    split_cache, rows = {}, []
+    split_cache, rows, done_refs = {}, [], set()
+    t0 = time.perf_counter()
+    say = (lambda text: print(f"[{time.perf_counter() - t0:6.0f} s] {text}", flush=True)) if show_progress else None
     for i, spec in enumerate(specs):
-        split_key = (spec.dataset, spec.image_size, spec.private_classes, spec.n_private_per_class, spec.n_eval, spec.prior)
-        if split_key not in split_cache: split_cache[split_key] = experiment_split(spec)
-        rows.append(run_experiment(spec, cache=cache, parts=split_cache[split_key]))
-        if show_progress:
+        if _split_key(spec) not in split_cache:
+            if say: say(f"loading the split of {spec.dataset} (prior={spec.prior})")
+            split_cache[_split_key(spec)] = experiment_split(spec)
+        parts = split_cache[_split_key(spec)]
+        name = f"[{i + 1}/{len(specs)}] {spec.label} prior={spec.prior} attack={spec.attack} seed={spec.seed}"
+        log = (lambda stage, name=name: say(f"{name}: {stage}")) if say else None
+        rows.append(run_experiment(spec, cache=cache, parts=parts, log=log))
+        if say:
             r = rows[-1]
-            print(f"[{i + 1}/{len(specs)}] {spec.label} prior={spec.prior} attack={spec.attack} seed={spec.seed}: "
-                  f"clean {r['clean_acc']:.3f}, attack acc@1 {r['acc1']:.3f}", flush=True)
+            say(f"{name}: clean {r['clean_acc']:.3f}, attack acc@1 {r['acc1']:.3f}, nearer-training share "
+                f"(features) {r['holdout_feat']:.2f}{'' if r['converged'] else ', NOT CONVERGED'}")
+        if references and (_split_key(spec), spec.seed) not in done_refs:
+            done_refs.add((_split_key(spec), spec.seed))
+            if say: say(f"references of {spec.dataset} prior={spec.prior} seed={spec.seed}")
+            rows.extend(reference_rows(spec, cache=cache, parts=parts))
     return pd.DataFrame(rows)
 
 
@@ -244,6 +388,7 @@ def summarize(table: pd.DataFrame,  # a `sweep` table
               *, by: tuple = ('label', 'prior', 'attack'),  # columns that name a group
              ) -> pd.DataFrame:
     "Mean and standard deviation over seeds of every numeric column, one row per group."
-    numeric = [c for c in table.columns if c not in (*by, 'seed') and pd.api.types.is_numeric_dtype(table[c])]
+    numeric = [c for c in table.columns if c not in (*by, 'seed') and pd.api.types.is_numeric_dtype(table[c])
+               and not pd.api.types.is_bool_dtype(table[c])]
     grouped = table.groupby(list(by), sort=False)[numeric]
     return grouped.mean().join(grouped.std(ddof=1).fillna(0.0), rsuffix='_std').reset_index()

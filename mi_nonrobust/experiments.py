@@ -56,6 +56,7 @@ class ExperimentSpec:
     private_classes: tuple = (0, 1, 2, 3, 4)  # source class ids of the private data
     image_size: int | None = None  # resize the data set to this size (None: keep it; priors support 28, 32 and 64 px)
     n_private_per_class: int | None = 1000  # target training images per class (None: all)
+    test_fraction: float = 1 / 7  # share of every private class held out (half the held-out reference, half unseen)
     n_eval: int | None = None  # evaluation-model training images, a seeded random subset (None: all of eval_train)
     target_data: str = 'private'  # 'private' (the real target) or 'surrogate' (trained on the attacker's own images)
     target_arch: str = 'cnn'  # a name of `models.MODELS`
@@ -131,7 +132,7 @@ def experiment_split(spec: ExperimentSpec) -> dict:
     "The data of an experiment: private train/test (and its holdout/unseen halves), evaluation data, public data."
     dataset = load_dataset(spec.dataset, size=spec.image_size)
     split = mi_split(dataset, protocol='disjoint_samples', private_classes=spec.private_classes,
-                     n_private_per_class=spec.n_private_per_class, seed=0)
+                     n_private_per_class=spec.n_private_per_class, test_fraction=spec.test_fraction, seed=0)
     if spec.prior == 'disjoint_classes':
         other = [c for c in range(dataset.num_classes) if c not in spec.private_classes]
         if not other: raise ValueError(f"prior='disjoint_classes' needs classes outside private_classes in {spec.dataset}")
@@ -222,7 +223,7 @@ def invert_target(spec: ExperimentSpec, parts: dict, *, cache: ArtifactCache | N
 def eps_name(eps: float) -> str:
     "A radius as people write it: '8/255' when it is a whole number of grey levels, else '0.05'."
     levels = eps * 255
-    return f"{round(levels)}/255" if abs(levels - round(levels)) < 1e-6 else f"{eps:g}"
+    return f"{round(levels)}/255" if abs(levels - round(levels)) < 1e-4 else f"{eps:g}"
 
 
 def _target_metrics(spec, parts, target) -> dict:
@@ -352,7 +353,8 @@ def reference_rows(spec: ExperimentSpec,  # the experiment whose no-leakage refe
 
 
 def _split_key(spec):
-    return (spec.dataset, spec.image_size, spec.private_classes, spec.n_private_per_class, spec.n_eval, spec.prior)
+    return (spec.dataset, spec.image_size, spec.private_classes, spec.n_private_per_class, spec.test_fraction,
+            spec.n_eval, spec.prior)
 
 
 def sweep(specs: list,  # `ExperimentSpec`s

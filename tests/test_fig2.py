@@ -1,4 +1,4 @@
-"""The headline figure end to end under papermill, on a tiny problem (digits at 28 px, one seed, two targets, CPU)."""
+"""The headline figure end to end under papermill, on a tiny problem (digits at 28 px, two seeds, two targets, CPU)."""
 import json
 import math
 
@@ -6,9 +6,10 @@ import pytest
 
 from mi_nonrobust.figures import run_figure
 
-TINY = dict(dataset='digits', image_size=28, seeds=[0], targets=['standard', 'AT-AT'], n_private_per_class=60, n_eval=300,
-            target_epochs=2, eval_epochs=2, prior_epochs=1, prior_width=8, prior_images=300, attack_steps=10, n_per_class=2,
-            n_robust=50, device='cpu')
+TINY = dict(dataset='digits', image_size=28, private_classes=[0, 1, 2, 3, 4], seeds=[0, 1], targets=['standard', 'AT-AT'],
+            n_private_per_class=40, n_eval=300, target_epochs=2, eval_epochs=2, prior_epochs=1, prior_width=8,
+            prior_images=300, attack_steps=10, n_per_class=2, n_robust=50, holdout_reference=10,
+            holdout_permutations=100, device='cpu')
 
 
 def test_fig2_writes_figure_sidecar_and_manifest(tmp_path):
@@ -17,19 +18,28 @@ def test_fig2_writes_figure_sidecar_and_manifest(tmp_path):
     sidecar = json.loads((tmp_path / 'fig2_headline.json').read_text())
     assert set(entry['outputs']) == {'fig2_headline.png', 'fig2_headline.json'}
     assert entry['parameters']['targets'] == ['standard', 'AT-AT'] and entry['parameters']['attack_steps'] == 10
-    rows = sidecar['table']
-    # one row per (target, attacker); every number a probability or a finite distance
-    assert {(r['label'], r['prior'], r['attack']) for r in rows} == {
-        (t, p, a) for t in ('standard', 'AT-AT') for p, a in (('disjoint_samples', 'gmi'), ('disjoint_classes', 'gmi'),
-                                                              ('none', 'pixel'))}
-    for r in rows:
-        assert 0.2 < r['clean_acc'] <= 1 and 0 <= r['acc1'] <= 1 and 0 <= r['acc5'] <= 1
-        assert r['knn_feat'] >= 0 and r['knn_pixel'] > 0 and math.isfinite(r['fid'])
-    per_class = sidecar['numbers']['per_class']
-    assert len(per_class) == 6 and all(len(r['per_class']) == 5 for r in per_class)
+    assert [r['label'] for r in sidecar['table']] == [r['label'] for r in sidecar['numbers']['summary']]
+    rows = {r['label']: r for r in sidecar['numbers']['summary']}
+    # the targets, then every no-leakage reference of the idealised protocol
+    assert list(rows) == ['standard', 'AT-AT', 'surrogate', 'prior samples', 'real: unseen private',
+                          'real: attacker public']
+    for label in ('standard', 'AT-AT', 'surrogate'):
+        r = rows[label]
+        assert 0.2 < r['clean_acc'] <= 1 and r['clean_acc_lo'] <= r['clean_acc'] <= r['clean_acc_hi']
+    for r in rows.values():
+        assert 0 <= r['acc1'] <= 1 and r['knn_feat'] >= 0 and 0 <= r['holdout_pixel'] <= 1
+        assert r['holdout_feat_lo'] <= r['holdout_feat'] <= r['holdout_feat_hi']
+        assert 'acc5' not in r  # 5 classes: Acc@5 would be 1 by construction
+    numbers = sidecar['numbers']
+    assert len(numbers['per_seed']) == 2 * 6 and {r['seed'] for r in numbers['per_seed']} == {0, 1}
+    assert all('seconds' not in r for r in numbers['per_seed'])  # run-to-run timings stay out of committed files
+    paired = {(p['label'], p['baseline'], p['metric']) for p in numbers['paired']}
+    assert ('AT-AT', 'standard', 'knn_feat') in paired and ('standard', 'surrogate', 'holdout_feat') in paired
+    assert len(numbers['statements']) == len(numbers['paired'])
+    assert all(math.isfinite(p['diff']) for p in numbers['paired'])
 
 
 def test_fig2_refuses_unknown_targets(tmp_path):
-    with pytest.raises(Exception, match='valid targets: standard, AT, AT-AT, AT-AT strong'):
+    with pytest.raises(Exception, match='valid targets: standard, AT, AT robust, AT-AT, AT-AT strong'):
         run_figure('fig2_headline', parameters={**TINY, 'targets': ['MID'], 'cache_dir': str(tmp_path / 'c')},
                    out_dir=tmp_path, show_table=False)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import importlib
 import time
+import warnings
 from dataclasses import dataclass, field, replace
 from typing import Callable
 
@@ -19,7 +20,7 @@ from .holdout import train_holdout_test
 from .core import (ArtifactCache, check_number, check_positive_int, fingerprint, lookup, make_generator,
                                source_version)
 from .data import load_dataset, mi_split
-from .metrics import eval_features, leakage_metrics
+from .metrics import SingularCovarianceWarning, eval_features, leakage_metrics
 from .priors import GANPrior, PriorConfig, prior_config, prior_spec, train_prior_cached
 from .train import NoDefense, TrainConfig, evaluate, model_spec, train_cached
 
@@ -57,6 +58,7 @@ class ExperimentSpec:
     image_size: int | None = None  # resize the data set to this size (None: keep it; priors support 28, 32 and 64 px)
     n_private_per_class: int | None = 1000  # target training images per class (None: all)
     test_fraction: float = 1 / 7  # share of every private class held out (half the held-out reference, half unseen)
+    public_fraction: float = 0.5  # share of the rest of every private class given to the idealised attacker
     n_eval: int | None = None  # evaluation-model training images, a seeded random subset (None: all of eval_train)
     target_data: str = 'private'  # 'private' (the real target) or 'surrogate' (trained on the attacker's own images)
     target_arch: str = 'cnn'  # a name of `models.MODELS`
@@ -115,6 +117,12 @@ def _halves(ds) -> tuple:
     return ds.subset(torch.nonzero(first).flatten()), ds.subset(torch.nonzero(~first).flatten())
 
 
+def _per_class_head(ds, n: int):
+    "The first `n` images of every class of `ds` (all of a class that has fewer)."
+    keep = torch.cat([torch.nonzero(ds.labels == c).flatten()[:n] for c in ds.labels.unique().tolist()])
+    return ds.subset(keep.sort().values)
+
+
 def _surrogate_train(private_train, public):
     "As many of the attacker's own images of each private class as the target has (the first ones, in source order)."
     picks = []
@@ -132,7 +140,8 @@ def experiment_split(spec: ExperimentSpec) -> dict:
     "The data of an experiment: private train/test (and its holdout/unseen halves), evaluation data, public data."
     dataset = load_dataset(spec.dataset, size=spec.image_size)
     split = mi_split(dataset, protocol='disjoint_samples', private_classes=spec.private_classes,
-                     n_private_per_class=spec.n_private_per_class, test_fraction=spec.test_fraction, seed=0)
+                     n_private_per_class=spec.n_private_per_class, test_fraction=spec.test_fraction,
+                     public_fraction=spec.public_fraction, seed=0)
     if spec.prior == 'disjoint_classes':
         other = [c for c in range(dataset.num_classes) if c not in spec.private_classes]
         if not other: raise ValueError(f"prior='disjoint_classes' needs classes outside private_classes in {spec.dataset}")
@@ -145,8 +154,11 @@ def experiment_split(spec: ExperimentSpec) -> dict:
     if spec.n_eval is not None and spec.n_eval < len(eval_train):
         eval_train = eval_train.subset(torch.randperm(len(eval_train), generator=make_generator(0))[:spec.n_eval])
     holdout, unseen = _halves(split.private_test)
+    # models are monitored after every epoch on a few test images per class: the full test set each epoch would cost
+    # more than the training itself on a CPU
     return {'private_train': split.private_train, 'private_test': split.private_test, 'eval_train': eval_train,
-            'public': public, 'surrogate_train': surrogate, 'holdout': holdout, 'unseen': unseen}
+            'public': public, 'surrogate_train': surrogate, 'holdout': holdout, 'unseen': unseen,
+            'monitor': _per_class_head(split.private_test, 100)}
 
 # %% ../nbs/10_experiments.ipynb #88c05cdc
 def _target_args(spec: ExperimentSpec, parts: dict) -> tuple:
@@ -167,13 +179,13 @@ def _prior_config(spec: ExperimentSpec) -> PriorConfig:
 def train_target(spec: ExperimentSpec, parts: dict, *, cache: ArtifactCache | None = None) -> torch.nn.Module:
     "The target classifier of the experiment (trained under its defenses, or loaded from the cache); a surrogate's on public data."
     arch, data, config, defenses = _target_args(spec, parts)
-    return train_cached(arch, data, config, defenses, eval_data=parts['private_test'], cache=cache).model
+    return train_cached(arch, data, config, defenses, eval_data=parts['monitor'], cache=cache).model
 
 
 def train_evaluator(spec: ExperimentSpec, parts: dict, *, cache: ArtifactCache | None = None) -> torch.nn.Module:
     "The evaluation classifier: a different architecture trained on all private data outside the test set."
     arch, data, config, _ = _eval_args(spec, parts)
-    return train_cached(arch, data, config, eval_data=parts['private_test'], cache=cache).model
+    return train_cached(arch, data, config, eval_data=parts['monitor'], cache=cache).model
 
 
 def train_attacker_prior(spec: ExperimentSpec, parts: dict, *, cache: ArtifactCache | None = None) -> GANPrior | None:
@@ -188,12 +200,12 @@ def _module_code(*names) -> list:
 
 def _target_key(spec, parts):
     arch, data, config, defenses = _target_args(spec, parts)
-    return model_spec(arch, len(spec.private_classes), data, config, defenses, eval_data=parts['private_test'])
+    return model_spec(arch, len(spec.private_classes), data, config, defenses, eval_data=parts['monitor'])
 
 
 def _eval_key(spec, parts):
     arch, data, config, _ = _eval_args(spec, parts)
-    return model_spec(arch, len(spec.private_classes), data, config, (), eval_data=parts['private_test'])
+    return model_spec(arch, len(spec.private_classes), data, config, (), eval_data=parts['monitor'])
 
 
 def _make_attack(spec):
@@ -256,8 +268,12 @@ def image_metrics(spec: ExperimentSpec,  # the experiment whose private data and
         key = {'eval': eval_key, 'data': fingerprint(parts[name]), 'code': _module_code('metrics')}
         return cache.get_or_build('eval_features', key, lambda: eval_features(evaluator, parts[name].images))
 
-    leak = leakage_metrics(images, labels, eval_model=evaluator, private=parts['private_train'],
-                           private_features=embedded('private_train'))
+    with warnings.catch_warnings():
+        # with fewer images than feature dimensions the FID is biased; the row records both counts (fid_reference_n,
+        # feature_dim) and FID_NOTE says so, so the warning would only repeat itself once per row
+        warnings.simplefilter('ignore', SingularCovarianceWarning)
+        leak = leakage_metrics(images, labels, eval_model=evaluator, private=parts['private_train'],
+                               private_features=embedded('private_train'))
     row = {k: v for k, v in leak.items() if k not in ('per_class', 'note', 'topk')}
     if len(spec.private_classes) <= 5:  # with 5 classes or fewer Acc@5 is 1 by construction: not a measurement
         row.pop('acc5', None)
@@ -354,7 +370,7 @@ def reference_rows(spec: ExperimentSpec,  # the experiment whose no-leakage refe
 
 def _split_key(spec):
     return (spec.dataset, spec.image_size, spec.private_classes, spec.n_private_per_class, spec.test_fraction,
-            spec.n_eval, spec.prior)
+            spec.public_fraction, spec.n_eval, spec.prior)
 
 
 def sweep(specs: list,  # `ExperimentSpec`s

@@ -11,7 +11,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .core import check_number, check_positive_int, evaluating, lookup, make_generator, module_device
+from .core import (check_number, check_positive_int, evaluating, lookup, make_generator, module_device,
+                               module_mode)
 from .data import ImageDataset
 from .train import Defense
 
@@ -68,8 +69,10 @@ class L2Ball:
 
     def random_init(self, x, generator):
         direction = torch.randn(x.shape, generator=generator, device=x.device, dtype=x.dtype)
-        direction = l2_normalize(direction)
-        radius = self.eps * torch.rand(len(x), generator=generator, device=x.device, dtype=x.dtype)
+        direction = l2_normalize(direction)  # a normalised Gaussian is uniform on the sphere
+        # uniform in the ball: the volume within radius r grows as r^d, so r = eps * U^(1/d) (U uniform, d = pixels)
+        u = torch.rand(len(x), generator=generator, device=x.device, dtype=x.dtype)
+        radius = self.eps * u ** (1 / x.flatten(1).shape[1])
         return (x + direction * _per_sample(radius)).clamp(0, 1)
 
     def distance(self, a, b): return (a - b).flatten(1).norm(dim=1)
@@ -98,7 +101,7 @@ class PGD:
                  random_start: bool = True,  # start from a random point of the ball
                  targeted: bool = False,  # labels given to `__call__` are targets to reach
                  seed: int = 0,  # seed of the random start
-                 mode: str = 'eval',  # model mode during the attack: 'eval', 'train' or 'keep'
+                 mode: str = 'eval',  # model mode during the attack: 'eval', 'train' (one image: eval) or 'keep'
                 ):
         self.model, self.threat, self.steps = model, threat, check_positive_int('steps', steps)
         self.step_size = check_number('step_size', 2.5 * threat.eps / steps if step_size is None else step_size)
@@ -116,19 +119,15 @@ class PGD:
             raise ValueError(f"labels must be int64 of shape ({len(x)},), got {tuple(y.shape)} {y.dtype}")
         if len(x) and (x.min() < 0 or x.max() > 1):
             raise ValueError("inputs must be images in [0,1]; normalisation belongs inside the model")
-        if self.mode == 'train' and len(x) == 1 and _has_batchnorm(self.model):
-            raise ValueError("a batch of one image in train mode breaks BatchNorm (no batch statistics); "
-                             "use mode='eval' or a larger batch")
 
     def __call__(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         "Adversarial versions of `x` (labels `y`, or targets when `targeted`)."
         self._check(x, y)
-        was_training = self.model.training
-        try:
-            if self.mode != 'keep': self.model.train(self.mode == 'train')
+        if self.mode == 'keep': return self._attack(x.detach(), y.detach())
+        # one image has no batch statistics: BatchNorm in train mode would use its own (or fail), so use the running ones
+        training = self.mode == 'train' and not (len(x) == 1 and _has_batchnorm(self.model))
+        with module_mode(self.model, training=training):  # every submodule gets its own mode back, frozen ones too
             return self._attack(x.detach(), y.detach())
-        finally:
-            self.model.train(was_training)
 
     def _attack(self, x, y):
         x_adv = self.threat.random_init(x, make_generator(self.seed, x.device)) if self.random_start else x.clone()
@@ -215,6 +214,7 @@ def autoattack_accuracy(model: nn.Module,  # classifier taking [0,1] images
 class _AttackDefense(Defense):
     "Shared bookkeeping of the two PGD-based defenses."
     full_precision = True
+    needs_logits = False  # the attack needs only (x, y): with no clean term the engine skips the clean pass
 
     def _setup(self):
         self._threat = make_threat(self.norm, self.eps)
@@ -277,7 +277,10 @@ class AntiAdversarialTraining(_AttackDefense):
         self._setup()
 
     def loss_terms(self, model, x, y, logits):
-        n_classes = logits.shape[1]
+        n_classes = logits.shape[1] if logits is not None else getattr(model, 'num_classes', None)
+        if n_classes is None:
+            raise ValueError("AT-AT needs the number of classes: the clean logits (a clean weight > 0) or a model with "
+                             "a `num_classes` attribute")
         targets = (y + torch.randint(1, n_classes, y.shape, device=y.device)) % n_classes  # uniform over wrong classes
         adv_logits = model(self._attack(model, x, targets, targeted=True))
         self._record(adv_logits.detach().argmax(1) == targets)  # success: the perturbation reached its target

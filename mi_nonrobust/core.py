@@ -9,6 +9,7 @@ import contextlib
 import dataclasses
 import enum
 import hashlib
+import importlib
 import json
 import os
 import random
@@ -23,8 +24,8 @@ from tqdm.auto import tqdm
 
 # %% auto #0
 __all__ = ['DEVICES', 'check_seed', 'set_seed', 'make_generator', 'check_positive_int', 'check_number', 'get_device',
-           'module_device', 'evaluating', 'lookup', 'tensor_digest', 'canonical', 'fingerprint', 'source_version',
-           'default_cache_dir', 'atomic_write', 'ArtifactCache', 'progress']
+           'module_device', 'module_mode', 'evaluating', 'lookup', 'tensor_digest', 'canonical', 'fingerprint',
+           'source_version', 'default_cache_dir', 'atomic_write', 'cache_environment', 'ArtifactCache', 'progress']
 
 # %% ../nbs/00_core.ipynb #8a6b657e
 def check_seed(seed) -> int:
@@ -93,14 +94,21 @@ def module_device(module: torch.nn.Module,  # any module
 
 
 @contextlib.contextmanager
-def evaluating(*modules: torch.nn.Module):
-    "Eval mode for `modules` inside the block; each submodule's own mode restored after, also on errors."
+def module_mode(*modules: torch.nn.Module,
+                training: bool,  # True: train mode, False: eval mode
+               ):
+    "Train or eval mode for `modules` inside the block; each submodule's own mode restored after, also on errors."
     modes = [(m, m.training) for module in modules for m in module.modules()]
     try:
-        for module in modules: module.eval()
+        for module in modules: module.train(training)
         yield
     finally:
-        for m, training in modes: m.training = training
+        for m, was_training in modes: m.training = was_training
+
+
+def evaluating(*modules: torch.nn.Module):
+    "Eval mode for `modules` inside the block; each submodule's own mode restored after, also on errors."
+    return module_mode(*modules, training=False)
 
 # %% ../nbs/00_core.ipynb #dada7568
 def lookup(registry: dict,  # name -> class or function
@@ -168,6 +176,19 @@ def _file_digest(path: Path) -> str:
     return h.hexdigest()
 
 
+def _umask() -> int:
+    "The process umask, read from /proc where possible: setting it to read it changes it briefly for every thread."
+    try:
+        with open('/proc/self/status') as f:
+            for line in f:
+                if line.startswith('Umask:'): return int(line.split()[1], 8)
+    except OSError:
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
 def atomic_write(path: Path,  # final location
                  write: Callable[[Path], None],  # writes the content to the temporary path it is given
                 ) -> Path:
@@ -178,11 +199,21 @@ def atomic_write(path: Path,  # final location
     os.close(fd)
     try:
         write(Path(tmp))
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp creates 0600; give the final file what open() would
         with open(tmp, 'rb') as f: os.fsync(f.fileno())
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp): os.remove(tmp)
     return path
+
+
+def cache_environment() -> dict:
+    "What every cached artifact depends on besides its own specification: this module's source, torch and NumPy."
+    return {'core': source_version(importlib.import_module('mi_nonrobust.core')), 'torch': torch.__version__,
+            'numpy': np.__version__}
+
+
+def _cache_key(spec: Any) -> dict: return {'environment': cache_environment(), 'spec': spec}
 
 
 @dataclasses.dataclass
@@ -194,15 +225,15 @@ class ArtifactCache:
     def __post_init__(self): self.root = Path(self.root)
 
     def path(self, kind: str, spec: Any) -> Path:
-        "Where the artifact of `kind` determined by `spec` lives."
+        "Where the artifact of `kind` determined by `spec` (and `cache_environment()`) lives."
         if not kind.isidentifier(): raise ValueError(f"artifact kind must be an identifier, got {kind!r}")
-        return self.root / kind / f'{fingerprint(spec)}.pt'
+        return self.root / kind / f'{fingerprint(_cache_key(spec))}.pt'
 
     def save(self, kind: str, spec: Any, value: Any) -> Path:
         "Store `value` atomically, with its specification and a sha256 sidecar."
         path = self.path(kind, spec)
-        payload = {'format': 1, 'kind': kind, 'key': path.stem, 'spec': json.dumps(canonical(spec), sort_keys=True),
-                   'value': value}
+        payload = {'format': 2, 'kind': kind, 'key': path.stem,
+                   'spec': json.dumps(canonical(_cache_key(spec)), sort_keys=True), 'value': value}
         atomic_write(path, lambda tmp: torch.save(payload, tmp))
         atomic_write(path.with_suffix('.sha256'), lambda tmp: tmp.write_text(_file_digest(path)))
         return path
@@ -225,7 +256,8 @@ class ArtifactCache:
             payload = torch.load(path, map_location='cpu', weights_only=True)
         except Exception as e:
             return f'it cannot be read ({type(e).__name__}: {e})'
-        if payload.get('spec') != json.dumps(canonical(spec), sort_keys=True): return 'its stored specification differs'
+        if payload.get('spec') != json.dumps(canonical(_cache_key(spec)), sort_keys=True):
+            return 'its stored specification (or environment) differs'
         return None
 
     def contains(self, kind: str, spec: Any) -> bool:

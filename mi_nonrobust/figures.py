@@ -24,7 +24,8 @@ from .core import atomic_write, lookup
 
 # %% auto #0
 __all__ = ['PROFILES', 'FIGURES', 'FigureSpec', 'repo_root', 'figure_parameters', 'check_parameters', 'save_figure',
-           'write_sidecar', 'format_table', 'versions', 'update_manifest', 'run_figure', 'main']
+           'split_timings', 'merge_timings', 'run_record_path', 'write_sidecar', 'read_sidecar', 'format_table',
+           'versions', 'code_version', 'update_manifest', 'run_figure', 'main']
 
 # %% ../nbs/11_figures.ipynb #9f8a4089
 PROFILES = ('quick', 'paper')
@@ -113,6 +114,45 @@ def _jsonable(obj):
     return obj
 
 
+def _is_timing(key: str) -> bool: return key == 'seconds' or key.endswith(('_seconds', '_s'))
+
+
+def split_timings(obj) -> tuple:
+    "`obj` (JSON-like) without its durations and rates (keys `seconds`, `*_seconds`, `*_s`), and those at their places."
+    if isinstance(obj, dict):
+        kept, timings = {}, {}
+        for key, value in obj.items():
+            if _is_timing(str(key)):
+                timings[key] = value
+                continue
+            kept[key], inner = split_timings(value)
+            if inner: timings[key] = inner
+        return kept, timings
+    if isinstance(obj, (list, tuple)):
+        pairs = [split_timings(v) for v in obj]
+        return [kept for kept, _ in pairs], {str(i): inner for i, (_, inner) in enumerate(pairs) if inner}
+    return obj, {}
+
+
+def merge_timings(obj, timings: dict):
+    "`obj` with the entries `split_timings` took out put back."
+    if not timings: return obj
+    if isinstance(obj, list): return [merge_timings(v, timings.get(str(i), {})) for i, v in enumerate(obj)]
+    if isinstance(obj, dict):
+        return {**{k: merge_timings(v, timings.get(k, {})) for k, v in obj.items()},
+                **{k: v for k, v in timings.items() if k not in obj}}
+    return obj
+
+
+def run_record_path(out_dir: str | Path, fig_id: str) -> Path:
+    "Where a figure's run-to-run details (timings, git commit) go: `<out_dir>/_runs/<fig_id>.run.json`, not committed."
+    return Path(out_dir) / '_runs' / f'{fig_id}.run.json'
+
+
+def _write_json(path: Path, obj) -> Path:
+    return atomic_write(path, lambda tmp: tmp.write_text(json.dumps(obj, indent=1, sort_keys=True) + '\n'))
+
+
 def write_sidecar(out_dir: str | Path, fig_id: str, *,
                   parameters: dict,  # the notebook's effective parameters
                   table: list,  # rows (dicts) of the results table printed by the runner
@@ -120,12 +160,24 @@ def write_sidecar(out_dir: str | Path, fig_id: str, *,
                   outputs: list,  # file names of the figure files
                   device: str,  # where it ran
                  ) -> Path:
-    "Write `<out_dir>/<fig_id>.json` with everything needed to read the figure without re-running it."
+    "Write `<out_dir>/<fig_id>.json` with everything needed to read the figure without re-running it, timings apart."
     payload = _jsonable({'figure': fig_id, 'parameters': parameters, 'device': device, 'outputs': outputs,
                          'table': table, 'numbers': numbers})
-    path = Path(out_dir) / f'{fig_id}.json'
-    atomic_write(path, lambda tmp: tmp.write_text(json.dumps(payload, indent=1, sort_keys=True) + '\n'))
-    return path
+    parameters = payload.pop('parameters')  # inputs, never timings, whatever their names
+    payload, timings = split_timings(payload)  # durations differ between identical runs: not in the committed file
+    payload['parameters'] = parameters
+    _write_json(run_record_path(out_dir, fig_id), {'figure': fig_id, 'timings': timings})
+    return _write_json(Path(out_dir) / f'{fig_id}.json', payload)
+
+
+def read_sidecar(out_dir: str | Path, fig_id: str, *,
+                 timings: bool = True,  # merge back the timings of the last run (when its run record exists)
+                ) -> dict:
+    "The sidecar of figure `fig_id` in `out_dir`, with its timings by default."
+    sidecar = json.loads((Path(out_dir) / f'{fig_id}.json').read_text())
+    record = run_record_path(out_dir, fig_id)
+    if not timings or not record.exists(): return sidecar
+    return merge_timings(sidecar, json.loads(record.read_text()).get('timings', {}))
 
 
 def format_table(rows: list) -> str:
@@ -155,6 +207,25 @@ def versions() -> dict:
     "Versions of the software that made a figure."
     return {'mi_nonrobust': mi_nonrobust.__version__, 'torch': torch.__version__, 'numpy': np.__version__,
             'matplotlib': matplotlib.__version__, 'python': platform.python_version()}
+
+
+def code_version(notebook: str | Path) -> str:
+    "Fingerprint of the package's modules and of `notebook`: the same code gives the same value at any commit."
+    h = hashlib.sha256()
+    for path in sorted(Path(mi_nonrobust.__file__).parent.glob('*.py')) + [Path(notebook)]:
+        h.update(f'{path.name}\0'.encode())
+        h.update(path.read_bytes())
+    return h.hexdigest()[:16]
+
+
+def _kernel_config():
+    "Papermill's kernel on local IPC sockets where possible: over TCP ipykernel warns that traffic is unencrypted."
+    from jupyter_core.paths import jupyter_runtime_dir
+    from traitlets.config import Config
+    # the sockets are files in the (user-private) runtime folder, named kernel-<uuid>-ipc-<n>: about 50 more characters,
+    # and a socket path must stay under ~104; Windows has no IPC transport: TCP (and the warning) there
+    fits = len(str(Path(jupyter_runtime_dir()).resolve())) + 50 < 104
+    return Config({'KernelManager': {'transport': 'ipc'}}) if os.name == 'posix' and fits else Config()
 
 
 def update_manifest(out_dir: str | Path, fig_id: str, entry: dict) -> Path:
@@ -188,7 +259,7 @@ def run_figure(name: str,  # a key of `FIGURES`
     notebook = root / spec.notebook
     executed = papermill.execute_notebook(str(notebook), str(runs / f'{name}.ipynb'), parameters=params,
                                           cwd=str(notebook.parent), kernel_name='python3', progress_bar=False,
-                                          log_output=log_output)
+                                          log_output=log_output, config=_kernel_config())
     sidecar = json.loads((out_dir / f'{name}.json').read_text())
     # every parameter the notebook ran with: its defaults, then what papermill injected
     effective = {k: _literal(v['default']) for k, v in figure_parameters(name).items()}
@@ -196,11 +267,14 @@ def run_figure(name: str,  # a key of `FIGURES`
     effective['out_dir'] = os.path.relpath(out_dir, root)  # portable between machines
     outputs = {f: _sha256(out_dir / f) for f in sidecar['outputs'] + [f'{name}.json']}
     entry = {'notebook': spec.notebook, 'description': spec.description, 'profile': profile, 'parameters': effective,
-             'device': sidecar['device'], 'versions': versions(), 'git_commit': _git_commit(root), 'outputs': outputs}
+             'device': sidecar['device'], 'versions': versions(), 'code': code_version(notebook), 'outputs': outputs}
     update_manifest(out_dir, name, entry)
+    record = run_record_path(out_dir, name)
+    run = json.loads(record.read_text()) if record.exists() else {'figure': name}
+    _write_json(record, {**run, 'git_commit': _git_commit(root)})
     if show_table:
         print(f'\n{name}: {spec.description} [{profile} profile, {sidecar["device"]}]')
-        print(format_table(sidecar['table']))
+        print(format_table(read_sidecar(out_dir, name)['table']))
     return entry
 
 # %% ../nbs/11_figures.ipynb #ddbf6845
@@ -231,7 +305,12 @@ def main(argv=None):
             for k, v in figure_parameters(name).items(): print(f"    {k}: {v['type']} = {v['default']}  {v['help']}")
         return 0
     names = args.only or list(FIGURES)
-    for name in names: lookup(FIGURES, name, 'figure')
+    try:  # a wrong name or parameter is a usage error: one line and status 2, before any figure runs
+        for name in names:
+            spec = lookup(FIGURES, name, 'figure')
+            check_parameters(name, {**(spec.paper if args.profile == 'paper' else {}), **dict(args.param)})
+    except ValueError as e:
+        parser.error(str(e))
     for name in names:
         run_figure(name, profile=args.profile, parameters=dict(args.param), out_dir=args.out_dir, log_output=args.log_output)
     return 0

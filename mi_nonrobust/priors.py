@@ -20,9 +20,9 @@ from .core import (ArtifactCache, check_number, check_positive_int, check_seed, 
 from .data import ImageDataset
 
 # %% auto #0
-__all__ = ['IMAGE_SIZES', 'SUPPORTED_SHAPES', 'PAPER_PRIOR', 'QUICK_PRIOR', 'PRIOR_PROFILES', 'check_image_shape', 'Generator',
-           'Critic', 'GANPrior', 'build_gan', 'PriorConfig', 'prior_config', 'gradient_penalty', 'train_prior',
-           'prior_spec', 'train_prior_cached']
+__all__ = ['IMAGE_SIZES', 'SUPPORTED_SHAPES', 'PAPER_PRIOR', 'QUICK_PRIOR', 'PRIOR_PROFILES', 'BN_BATCHES', 'check_image_shape',
+           'Generator', 'Critic', 'GANPrior', 'build_gan', 'PriorConfig', 'prior_config', 'gradient_penalty',
+           'recompute_batchnorm', 'train_prior', 'prior_spec', 'train_prior_cached']
 
 # %% ../nbs/07_priors.ipynb #e31921eb
 IMAGE_SIZES = {28: 7, 32: 4, 64: 4}  # supported image side -> side of the generator's first feature map
@@ -203,10 +203,32 @@ def gradient_penalty(critic: nn.Module,  # images -> scores (N,)
     return ((norms - 1) ** 2).mean(), norms.detach()
 
 # %% ../nbs/07_priors.ipynb #08dd1cac
+BN_BATCHES = 16  # batches of latents that estimate the averaged generator's BatchNorm statistics
+
+
 @torch.no_grad()
 def _update_average(average: nn.Module, model: nn.Module, decay: float) -> None:
+    # weights only: the live generator's BatchNorm statistics do not fit the averaged weights (see `recompute_batchnorm`)
     for a, p in zip(average.parameters(), model.parameters()): a.lerp_(p, 1 - decay)
-    for a, b in zip(average.buffers(), model.buffers()): a.copy_(b)  # batch-norm statistics follow the live generator
+
+
+@torch.no_grad()
+def recompute_batchnorm(model: nn.Module,  # a network with BatchNorm layers
+                        inputs,  # an iterable of input batches (e.g. latents), all of one size
+                       ) -> nn.Module:
+    "Re-estimate `model`'s BatchNorm running statistics as the plain average over `inputs`; returns it in eval mode."
+    norms = [m for m in model.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
+    momenta = [m.momentum for m in norms]
+    for m in norms:
+        m.reset_running_stats()
+        m.momentum = None  # a cumulative average: every batch counts the same, none of the old statistics remain
+    try:
+        model.train()
+        for batch in inputs: model(batch)
+    finally:
+        for m, momentum in zip(norms, momenta): m.momentum = momentum
+        model.eval()
+    return model
 
 
 def _check_finite(value: float, what: str, epoch: int, step: int) -> float:
@@ -273,6 +295,8 @@ def train_prior(public: ImageDataset,  # the attacker's public images, of a shap
                         'critic_steps': steps, 'generator_steps': n_g, 'seconds': seconds})
         bar.set_postfix(wasserstein=f"{history[-1]['wasserstein']:.3f}", refresh=False)
     bar.close()
+    if G_avg is not G:  # the averaged weights get BatchNorm statistics of their own activations
+        recompute_batchnorm(G_avg, (draw(b, config.latent_dim) for _ in range(BN_BATCHES)))
     prior.generator = G_avg.eval()
     prior.critic = D.eval()
     prior.history = history

@@ -22,11 +22,12 @@ from .data import ImageDataset
 from .models import build_model
 
 # %% auto #0
-__all__ = ['OPTIMIZERS', 'TrainConfig', 'Defense', 'NoDefense', 'predict_logits', 'evaluate', 'TrainResult', 'train',
-           'model_spec', 'train_cached']
+__all__ = ['OPTIMIZERS', 'PRECISIONS', 'TrainConfig', 'Defense', 'NoDefense', 'predict_logits', 'evaluate', 'TrainResult',
+           'train', 'model_spec', 'train_cached']
 
 # %% ../nbs/03_train.ipynb #9bc676e0
 OPTIMIZERS = ('adam', 'sgd')
+PRECISIONS = ('fp32', 'bf16')
 
 @dataclass(frozen=True)
 class TrainConfig:
@@ -42,7 +43,7 @@ class TrainConfig:
     hflip: bool = False  # random horizontal flips (faces); off for digits and clothes by default
     seed: int = 0  # seeds batch order, flips, dropout and the defenses' random draws
     device: str = 'auto'  # 'auto', 'cpu', 'cuda' or 'mps'
-    amp: bool = True  # bf16 autocast on CUDA (ignored elsewhere)
+    precision: str = 'fp32'  # `PRECISIONS`: float32, or bf16 autocast on CUDA (float32 elsewhere); one for all targets
     channels_last: bool = True  # channels-last memory format on CUDA (ignored elsewhere)
     eval_batch_size: int = 1024  # batch size of the held-out evaluation
     show_progress: bool = field(default=True, compare=False)  # tqdm bars (never part of a cache key)
@@ -52,6 +53,7 @@ class TrainConfig:
         for name in ('lr', 'momentum', 'weight_decay', 'gamma'): check_number(f'TrainConfig.{name}', getattr(self, name))
         if self.lr == 0: raise ValueError("TrainConfig.lr must be > 0")
         lookup({o: o for o in OPTIMIZERS}, self.optimizer, 'optimizer')
+        lookup({p: p for p in PRECISIONS}, self.precision, 'precision')
         check_seed(self.seed)
         get_device(self.device)
         object.__setattr__(self, 'milestones', tuple(self.milestones))
@@ -61,7 +63,8 @@ class Defense:
     "A training-time defense: a model transform plus loss terms. The base class is the identity (no defense)."
     name: str = 'none'
     clean_weight: float = 1.0  # weight of cross-entropy on the clean batch
-    full_precision: bool = False  # True turns mixed precision off: bf16 cannot represent perturbations below ~1/256
+    full_precision: bool = False  # True refuses precision='bf16': bf16 cannot represent perturbations below ~1/256
+    needs_logits: bool = True  # False: `loss_terms` accepts logits=None, so a zero clean weight skips the clean pass
 
     def transform(self, model: nn.Module) -> nn.Module:
         "The model to train (called once, before training)."
@@ -71,7 +74,7 @@ class Defense:
         "Called before each epoch (0-based `epoch` of `epochs`), for schedules."
 
     def loss_terms(self, model: nn.Module, x: torch.Tensor, y: torch.Tensor, logits: torch.Tensor) -> dict:
-        "Extra mean-reduced loss terms for the batch (x, y) whose clean logits are `logits`."
+        "Extra mean-reduced loss terms for the batch (x, y) with clean logits `logits` (None if the clean pass is skipped)."
         return {}
 
     def epoch_metrics(self) -> dict:
@@ -135,6 +138,17 @@ def _check_data(model, data, what):
         raise ValueError(f"{what} has {data.num_classes} classes but the model outputs {n_classes}")
 
 
+def _autocast_dtype(config, device, defenses):
+    "The dtype the engine autocasts to (None: float32 throughout), the same whatever the defenses."
+    # one precision for every target, chosen by the config alone: standard, AT and AT-AT targets of one configuration
+    # are trained alike; a defense bf16 cannot serve is refused rather than trained in float32 beside bf16 targets
+    coarse = [type(d).__name__ for d in defenses if d.full_precision]
+    if config.precision == 'bf16' and coarse:
+        raise ValueError(f"precision='bf16' cannot train {', '.join(coarse)}: bf16 cannot represent its tiny "
+                         "perturbations; use TrainConfig(precision='fp32') for every target you compare")
+    return torch.bfloat16 if config.precision == 'bf16' and device.type == 'cuda' else None
+
+
 def train(model: nn.Module,  # an `ImageClassifier` (inputs in [0,1])
           data: ImageDataset,  # training data
           config: TrainConfig = TrainConfig(),  # hyperparameters
@@ -150,7 +164,7 @@ def train(model: nn.Module,  # an `ImageClassifier` (inputs in [0,1])
         model = d.transform(model)
     device = get_device(config.device)
     on_cuda = device.type == 'cuda'
-    use_amp = on_cuda and config.amp and not any(d.full_precision for d in defenses)
+    autocast = _autocast_dtype(config, device, defenses)
     set_seed(config.seed)  # dropout and the defenses' random draws use the global stream
     batch_order = make_generator(config.seed)
     memory_format = torch.channels_last if (on_cuda and config.channels_last) else torch.preserve_format
@@ -160,6 +174,8 @@ def train(model: nn.Module,  # an `ImageClassifier` (inputs in [0,1])
     optimizer = _optimizer(model, config)
     scheduler = torch.optim.lr_scheduler.MultiStepLR(optimizer, milestones=list(config.milestones), gamma=config.gamma)
     clean_weight = math.prod(d.clean_weight for d in defenses)
+    # no clean pass when nothing uses it: in train mode it would move BatchNorm's statistics towards unseen clean images
+    clean_pass = clean_weight != 0 or any(d.needs_logits for d in defenses)
     n, history = len(data), []
     for epoch in range(config.epochs):
         for d in defenses: d.start_epoch(epoch, config.epochs)
@@ -174,14 +190,16 @@ def train(model: nn.Module,  # an `ImageClassifier` (inputs in [0,1])
             x, y = images[idx], labels[idx]
             if flips is not None: x = torch.where(flips[idx, None, None, None], x.flip(-1), x)
             if memory_format is torch.channels_last: x = x.contiguous(memory_format=torch.channels_last)
-            with torch.autocast(device.type, dtype=torch.bfloat16, enabled=use_amp):
-                logits = model(x)
-                ce = F.cross_entropy(logits.float(), y)
+            with torch.autocast(device.type, dtype=autocast or torch.bfloat16, enabled=autocast is not None):
+                logits = model(x) if clean_pass else None
+                ce = F.cross_entropy(logits.float(), y) if clean_pass else None
                 terms = {}
                 for d in defenses:
                     for name, value in d.loss_terms(model, x, y, logits).items():
                         terms[f'{d.name}/{name}'] = value
-                loss = clean_weight * ce + sum(terms.values())
+                loss = sum(terms.values(), clean_weight * ce if clean_pass else 0.0)
+            if not torch.is_tensor(loss):
+                raise ValueError("nothing to train: the clean weight is 0 and the defenses returned no loss terms")
             loss_value = loss.item()
             if not math.isfinite(loss_value):
                 raise FloatingPointError(f"training diverged: loss is {loss_value} at epoch {epoch + 1}, step {step + 1} "
@@ -191,15 +209,17 @@ def train(model: nn.Module,  # an `ImageClassifier` (inputs in [0,1])
             optimizer.step()
             b = len(idx)
             sums['loss'] += loss_value * b
-            sums['ce'] += ce.detach() * b
-            sums['correct'] += (logits.detach().argmax(1) == y).sum()
+            if clean_pass:
+                sums['ce'] += ce.detach() * b
+                sums['correct'] += (logits.detach().argmax(1) == y).sum()
             for name, value in terms.items(): sums[name] = sums.get(name, 0.0) + value.detach().float() * b
             bar.update(b)
             bar.set_postfix(loss=f'{loss_value:.3f}', refresh=False)
         bar.close()
         seconds = time.perf_counter() - start
         row = {'epoch': epoch + 1, 'lr': optimizer.param_groups[0]['lr'],
-               'train_loss': sums['loss'] / n, 'train_ce': float(sums['ce']) / n, 'train_acc': float(sums['correct']) / n,
+               'train_loss': sums['loss'] / n, 'train_ce': float(sums['ce']) / n if clean_pass else float('nan'),
+               'train_acc': float(sums['correct']) / n if clean_pass else float('nan'),
                **{name: float(v) / n for name, v in sums.items() if '/' in name},
                'seconds': seconds, 'images_per_s': n / seconds}
         for d in defenses: row.update({f'{d.name}/{k}': v for k, v in d.epoch_metrics().items()})

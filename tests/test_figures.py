@@ -1,15 +1,29 @@
 """The figure runner end to end: papermill, sidecar, manifest, parameter checks (tiny parameters, CPU)."""
 import json
+import subprocess
+import sys
 
 import pytest
 
-from mi_nonrobust.figures import FIGURES, main, run_figure
+from mi_nonrobust import figures
+from mi_nonrobust.figures import FIGURES, main, read_sidecar, run_figure, run_record_path
 
 TINY = dict(n_private_per_class=20, target_epochs=1, eval_epochs=1, device='cpu')
+COMMITTED = ('fig0_targets.json', 'fig0_targets.png', 'manifest.json')  # the files figures/ commits
 
 
-def test_fig0_runs_under_papermill_and_records_the_manifest(tmp_path, capsys):
-    entry = run_figure('fig0_targets', parameters={**TINY, 'cache_dir': str(tmp_path / 'cache')}, out_dir=tmp_path)
+def _keys(obj):
+    if isinstance(obj, dict): return set(obj) | {k for v in obj.values() for k in _keys(v)}
+    if isinstance(obj, list): return {k for v in obj for k in _keys(v)}
+    return set()
+
+
+def test_fig0_runs_under_papermill_and_records_the_manifest(tmp_path, capfd, monkeypatch):
+    # the code fingerprint hashes the package's files, which a concurrent nbdev_export may rewrite between the two runs
+    assert figures.code_version(figures.repo_root() / FIGURES['fig0_targets'].notebook) != ''
+    monkeypatch.setattr(figures, 'code_version', lambda notebook: 'pinned')
+    params = {**TINY, 'cache_dir': str(tmp_path / 'cache')}
+    entry = run_figure('fig0_targets', parameters=params, out_dir=tmp_path)
     sidecar = json.loads((tmp_path / 'fig0_targets.json').read_text())
     manifest = json.loads((tmp_path / 'manifest.json').read_text())
     assert set(entry['outputs']) == {'fig0_targets.png', 'fig0_targets.json'}
@@ -18,7 +32,19 @@ def test_fig0_runs_under_papermill_and_records_the_manifest(tmp_path, capsys):
     assert entry['parameters']['dataset'] == 'fashion_mnist' and entry['parameters']['private_classes'] == [0, 1, 2, 3, 4]  # defaults too
     assert [row['model'] for row in sidecar['table']] == ['target', 'evaluation']
     assert all(0.2 < row['test_acc'] <= 1 for row in sidecar['table'])  # 5 classes: chance is 0.2
-    assert 'test_acc' in capsys.readouterr().out  # the runner prints the table
+    captured = capfd.readouterr()
+    assert 'test_acc' in captured.out and 'train_s' in captured.out  # the runner prints the table, timings included
+    assert 'without encryption' not in captured.err, captured.err  # the kernel runs on IPC sockets, not TCP
+    # run-to-run values stay out of the committed files, in the run record under _runs/ (gitignored)
+    timing_keys = {k for k in _keys(sidecar) | _keys(manifest) if k == 'seconds' or k.endswith(('_seconds', '_s'))}
+    assert not timing_keys and 'git_commit' not in entry, timing_keys
+    record = json.loads(run_record_path(tmp_path, 'fig0_targets').read_text())
+    assert record['git_commit'] and record['timings']['table']['0']['train_s'] > 0
+    assert read_sidecar(tmp_path, 'fig0_targets')['table'][0]['train_s'] > 0
+    # an identical rerun (models now from the cache) rewrites the committed files byte for byte
+    before = {name: (tmp_path / name).read_bytes() for name in COMMITTED}
+    run_figure('fig0_targets', parameters=params, out_dir=tmp_path, show_table=False)
+    assert {name: (tmp_path / name).read_bytes() for name in COMMITTED} == before
 
 
 def test_bad_figure_requests_are_refused_before_running(tmp_path):
@@ -37,3 +63,13 @@ def test_console_script_lists_figures(capsys):
     assert main(['--list']) == 0
     out = capsys.readouterr().out
     assert all(name in out for name in FIGURES) and 'target_epochs: int' in out
+
+
+def test_console_script_reports_a_bad_figure_in_one_line(tmp_path):
+    script = 'import sys; from mi_nonrobust.figures import main; sys.exit(main())'
+    done = subprocess.run([sys.executable, '-c', script, '--only', 'nosuchfig', '--out-dir', str(tmp_path)],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2 and done.stdout == ''
+    assert 'Traceback' not in done.stderr, done.stderr
+    assert done.stderr.strip().splitlines()[-1].startswith("mi_figures: error: unknown figure 'nosuchfig'; valid figures:")
+    assert not (tmp_path / 'manifest.json').exists()

@@ -36,6 +36,9 @@ def test_fig2_writes_figure_sidecar_and_manifest(tmp_path):
     paired = {(p['label'], p['baseline'], p['metric']) for p in numbers['paired']}
     assert ('AT-AT', 'standard', 'knn_feat') in paired and ('standard', 'surrogate', 'holdout_feat') in paired
     assert len(numbers['statements']) == len(numbers['paired'])
+    assert set(numbers['calibrated_spaces']) == {'pixel', 'feat'}
+    assert {c['reference'] for c in numbers['calibration']} == {'prior samples', 'real: unseen private',
+                                                                'real: attacker public'}
     assert all(math.isfinite(p['diff']) for p in numbers['paired'])
 
 

@@ -40,8 +40,9 @@ class FigureSpec:
 
 
 # the paper profile of the headline figures: full data, paper-scale prior and attack (GMI's 1,500 steps)
-FIG2_PAPER = dict(n_private_per_class=0, n_eval=0, target_epochs=30, eval_epochs=20, prior_epochs=100, prior_width=64,
-                  prior_images=0, attack_steps=1500, n_per_class=10, n_robust=2000, holdout_reference=500, device='auto')
+FIG2_PAPER = dict(n_private_per_class=0, n_eval=0, target_epochs=30, target_batch_size=128, eval_epochs=20, prior_epochs=100, prior_width=64,
+                  prior_images=0, attack_steps=1500, n_per_class=10, n_robust=2000, holdout_reference=500,
+                  device='auto')
 # faces: 10 images per identity, half held out (3 as the test's held-out reference, 2 unseen), 1 given to the unused
 # idealised attacker, 4 to train on; the prior sees the other 20 identities' 200 images, so it trains for more epochs
 FIG2_FACES = dict(dataset='att_faces', image_size=32, private_classes=list(range(20)), prior='disjoint_classes',

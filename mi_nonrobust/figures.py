@@ -9,9 +9,11 @@ import argparse
 import ast
 import hashlib
 import json
+import logging
 import os
 import platform
 import subprocess
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -46,8 +48,8 @@ FIG2_PAPER = dict(n_private_per_class=0, n_eval=0, target_epochs=30, target_batc
 # faces: 10 images per identity, half held out (3 as the test's held-out reference, 2 unseen), 1 given to the unused
 # idealised attacker, 4 to train on; the prior sees the other 20 identities' 200 images, so it trains for more epochs
 FIG2_FACES = dict(dataset='att_faces', image_size=32, private_classes=list(range(20)), prior='disjoint_classes',
-                  n_private_per_class=0, test_fraction=0.5, public_fraction=0.1, n_eval=0, target_epochs=200,
-                  eval_epochs=100, prior_epochs=300, prior_images=0, n_per_class=5, n_robust=100, holdout_reference=3)
+                  n_private_per_class=0, test_fraction=0.5, public_fraction=0.1, n_eval=0, target_epochs=100,
+                  eval_epochs=100, prior_epochs=300, prior_images=0, n_per_class=3, n_robust=100, holdout_reference=3)
 
 FIGURES = {
     'fig0_targets': FigureSpec(
@@ -248,6 +250,20 @@ def _kernel_config():
     return Config({'KernelManager': {'transport': 'ipc'}}) if os.name == 'posix' and fits else Config()
 
 
+class _PrintHandler(logging.Handler):
+    "Prints log records to whatever `sys.stdout` is when they arrive (so redirections and captures see them)."
+    mi_nonrobust = True
+
+    def emit(self, record): print(self.format(record), flush=True)
+
+
+def _stream_notebook_output() -> None:
+    "Print a running notebook's output as it comes: papermill logs it at INFO on its logger, which prints nothing by default."
+    logger = logging.getLogger('papermill')
+    if not any(getattr(h, 'mi_nonrobust', False) for h in logger.handlers): logger.addHandler(_PrintHandler())
+    logger.setLevel(logging.INFO)
+
+
 def update_manifest(out_dir: str | Path, fig_id: str, entry: dict) -> Path:
     "Set the entry of `fig_id` in `<out_dir>/manifest.json`, keeping the other figures' entries."
     path = Path(out_dir) / 'manifest.json'
@@ -277,6 +293,7 @@ def run_figure(name: str,  # a key of `FIGURES`
     runs = out_dir / '_runs'
     runs.mkdir(parents=True, exist_ok=True)
     notebook = root / spec.notebook
+    if log_output: _stream_notebook_output()
     executed = papermill.execute_notebook(str(notebook), str(runs / f'{name}.ipynb'), parameters=params,
                                           cwd=str(notebook.parent), kernel_name='python3', progress_bar=False,
                                           log_output=log_output, config=_kernel_config())
@@ -317,7 +334,7 @@ def main(argv=None):
     parser.add_argument('-p', '--param', action='append', type=_parse_assignment, default=[], metavar='NAME=VALUE',
                         help='override a notebook parameter (repeatable)')
     parser.add_argument('--list', action='store_true', help='list the figures and their parameters, then exit')
-    parser.add_argument('--log-output', action='store_true', help="stream the notebooks' output")
+    parser.add_argument('--quiet', action='store_true', help="do not stream the notebooks' output (progress) while they run")
     args = parser.parse_args(argv)
     if args.list:
         for name, spec in FIGURES.items():
@@ -332,5 +349,6 @@ def main(argv=None):
     except ValueError as e:
         parser.error(str(e))
     for name in names:
-        run_figure(name, profile=args.profile, parameters=dict(args.param), out_dir=args.out_dir, log_output=args.log_output)
+        run_figure(name, profile=args.profile, parameters=dict(args.param), out_dir=args.out_dir,
+                   log_output=not args.quiet)
     return 0

@@ -1,4 +1,4 @@
-# make demo : set up the environment, then a short version of the headline on real data, into figures/demo/ (about 20 min)
+# make demo : set up the environment, then the target classifiers and the headline on real data, into figures/demo/
 # make test : set up the environment, then the CI gate (clean, in sync, nbdev_test, pytest)
 .PHONY: env demo test bench figures figures-paper
 
@@ -6,8 +6,7 @@ env:
 	bash tools/setup_env.sh
 
 demo: env
-	.venv/bin/mi_figures --profile quick --only fig0_targets --out-dir figures/demo
-	.venv/bin/mi_figures --profile quick --only fig2_headline --out-dir figures/demo -p 'targets=["standard", "AT-AT"]'
+	.venv/bin/mi_figures --profile quick --only fig0_targets fig2_headline --out-dir figures/demo
 	.venv/bin/python -m mi_nonrobust.bench train
 
 test: env

@@ -239,6 +239,7 @@ def eps_name(eps: float) -> str:
 
 
 def _target_metrics(spec, parts, target) -> dict:
+    "Clean, training and PGD-robust accuracy of the target."
     test = parts['private_test']
     row = {'clean_acc': evaluate(target, test)['acc'], 'train_acc': evaluate(target, parts['private_train'])['acc']}
     # a fixed random subset: the test set is in source order, which groups classes (identity folders) together
@@ -314,7 +315,11 @@ def run_experiment(spec: ExperimentSpec,  # what to run
         if spec.prior != 'none': _stage(log, 'prior'); train_attacker_prior(spec, parts, cache=cache)
         _stage(log, 'attack'); found = invert_target(spec, parts, cache=cache)
         _stage(log, 'evaluator'); train_evaluator(spec, parts, cache=cache)
-        _stage(log, 'robustness'); row = _target_metrics(spec, parts, target)
+        _stage(log, 'robustness')  # cached apart from the row: every attack on this target shares it
+        row = dict(cache.get_or_build('target_metrics', {'target': key['reconstructions']['target'],
+                                                         'robust': key['robust'], 'seed': spec.seed,
+                                                         'code': _module_code('experiments', 'adversarial')},
+                                      lambda: _target_metrics(spec, parts, target)))
         _stage(log, 'leakage'); row.update(image_metrics(spec, parts, found.images, found.labels, cache=cache))
         row['target_confidence'] = found.confidence.mean().item()
         convergence = found.info['convergence']

@@ -64,9 +64,14 @@ FIGURES = {
                    invert_step_size=0.1, targeted_steps=100, targeted_step_size=0.1, eval_steps=20, device='auto')),
     'fig2_headline': FigureSpec(
         notebook='nbs/figs/fig2_headline.ipynb',
-        description='Fashion-MNIST, 10 classes, idealised attacker: standard, AT and AT-AT targets against surrogate, '
+        description='Fashion-MNIST, 10 classes, idealised attacker: standard and AT-AT targets against surrogate, '
                     'prior-sample and real-image references (robustness, attack accuracy, KNN, train-vs-holdout test)',
-        paper=FIG2_PAPER),
+        setting=dict(targets=['standard', 'AT-AT', 'AT-AT strong']), paper=FIG2_PAPER),
+    'fig2a_at': FigureSpec(
+        notebook='nbs/figs/fig2_headline.ipynb',
+        description='Fashion-MNIST, 10 classes, idealised attacker: standard and adversarially trained targets (the '
+                    "paper's radius and a robust one) against the same references",
+        setting=dict(targets=['standard', 'AT', 'AT robust']), paper=FIG2_PAPER),
     'fig2b_classes': FigureSpec(
         notebook='nbs/figs/fig2_headline.ipynb',
         description='Fashion-MNIST, private classes 0-4, GMI attacker with a prior on the other five classes: the '

@@ -219,14 +219,23 @@ def _reconstruction_key(spec, parts):
             'code': _module_code('attacks')}
 
 
-def invert_target(spec: ExperimentSpec, parts: dict, *, cache: ArtifactCache | None = None) -> Reconstructions:
+def _stage(log, name):
+    if log is not None: log(name)
+
+
+def invert_target(spec: ExperimentSpec, parts: dict, *, cache: ArtifactCache | None = None,
+                  target: torch.nn.Module | None = None,  # `train_target(spec, parts)`, when the caller already has it
+                  log: Callable[[str], None] | None = None,  # called with the name of each stage as it starts
+                 ) -> Reconstructions:
     "Reconstructions of every private class by the spec's attack (cached)."
     cache = cache or ArtifactCache()
 
     def build():
-        target = train_target(spec, parts, cache=cache)
+        model = target if target is not None else train_target(spec, parts, cache=cache)
+        if spec.prior != 'none': _stage(log, 'prior')
         prior = train_attacker_prior(spec, parts, cache=cache)
-        found = _make_attack(spec).run(target, list(range(len(spec.private_classes))), spec.n_per_class, prior)
+        _stage(log, 'attack')
+        found = _make_attack(spec).run(model, list(range(len(spec.private_classes))), spec.n_per_class, prior)
         return found.as_dict()
 
     return Reconstructions.from_dict(cache.get_or_build('reconstructions', _reconstruction_key(spec, parts), build))
@@ -260,10 +269,11 @@ def image_metrics(spec: ExperimentSpec,  # the experiment whose private data and
                   images: torch.Tensor,  # reconstructions (or reference images), float (N, C, H, W) in [0, 1]
                   labels: torch.Tensor,  # intended private class of every image, int64 (N,)
                   *, cache: ArtifactCache | None = None,  # artifact store (default: `ArtifactCache()`)
+                  evaluator: torch.nn.Module | None = None,  # `train_evaluator(spec, parts)`, when the caller has it
                  ) -> dict:
     "Leakage metrics and the train-vs-holdout test (both spaces) of any images of the private classes, as row columns."
     cache = cache or ArtifactCache()
-    evaluator = train_evaluator(spec, parts, cache=cache)
+    evaluator = evaluator if evaluator is not None else train_evaluator(spec, parts, cache=cache)
     eval_key = _eval_key(spec, parts)
 
     def embedded(name):  # every image set judged by this evaluation model is embedded once
@@ -292,10 +302,6 @@ def image_metrics(spec: ExperimentSpec,  # the experiment whose private data and
     return row
 
 
-def _stage(log, name):
-    if log is not None: log(name)
-
-
 def run_experiment(spec: ExperimentSpec,  # what to run
                    *, cache: ArtifactCache | None = None,  # artifact store (default: `ArtifactCache()`)
                    parts: dict | None = None,  # `experiment_split(spec)`, when the caller already has it
@@ -312,15 +318,15 @@ def run_experiment(spec: ExperimentSpec,  # what to run
     def build():
         start = time.perf_counter()
         _stage(log, 'target'); target = train_target(spec, parts, cache=cache)
-        if spec.prior != 'none': _stage(log, 'prior'); train_attacker_prior(spec, parts, cache=cache)
-        _stage(log, 'attack'); found = invert_target(spec, parts, cache=cache)
-        _stage(log, 'evaluator'); train_evaluator(spec, parts, cache=cache)
+        found = invert_target(spec, parts, cache=cache, target=target, log=log)
+        _stage(log, 'evaluator'); evaluator = train_evaluator(spec, parts, cache=cache)
         _stage(log, 'robustness')  # cached apart from the row: every attack on this target shares it
         row = dict(cache.get_or_build('target_metrics', {'target': key['reconstructions']['target'],
                                                          'robust': key['robust'], 'seed': spec.seed,
                                                          'code': _module_code('experiments', 'adversarial')},
                                       lambda: _target_metrics(spec, parts, target)))
-        _stage(log, 'leakage'); row.update(image_metrics(spec, parts, found.images, found.labels, cache=cache))
+        _stage(log, 'leakage')
+        row.update(image_metrics(spec, parts, found.images, found.labels, cache=cache, evaluator=evaluator))
         row['target_confidence'] = found.confidence.mean().item()
         convergence = found.info['convergence']
         row['converged'] = convergence['converged']

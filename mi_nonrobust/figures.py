@@ -40,11 +40,15 @@ class FigureSpec:
     paper: dict = field(default_factory=dict)  # parameter overrides for the `paper` profile
     setting: dict = field(default_factory=dict)  # overrides in every profile (figures that share one template)
 
+    def parameters(self, profile: str, overrides: dict | None = None) -> dict:
+        "What this figure passes to its notebook under `profile`: its setting, the profile's values, then `overrides`."
+        return {**self.setting, **(self.paper if profile == 'paper' else {}), **(overrides or {})}
+
 
 # the paper profile of the headline figures: full data, paper-scale prior and attack (GMI's 1,500 steps)
-FIG2_PAPER = dict(n_private_per_class=0, n_eval=0, target_epochs=30, target_batch_size=128, eval_epochs=20, prior_epochs=100, prior_width=64,
-                  prior_images=0, attack_steps=1500, n_per_class=10, n_robust=2000, holdout_reference=500,
-                  device='auto')
+FIG2_PAPER = dict(n_private_per_class=0, n_eval=0, target_epochs=30, target_batch_size=128, eval_epochs=20,
+                  prior_epochs=100, prior_width=64, prior_images=0, attack_steps=1500, n_per_class=10, n_robust=2000,
+                  holdout_reference=500, device='auto')
 # faces: 10 images per identity, half held out (3 as the test's held-out reference, 2 unseen), 1 given to the unused
 # idealised attacker, 4 to train on; the prior sees the other 20 identities' 200 images, so it trains for more epochs
 FIG2_FACES = dict(dataset='att_faces', image_size=32, private_classes=list(range(20)), prior='disjoint_classes',
@@ -292,7 +296,7 @@ def run_figure(name: str,  # a key of `FIGURES`
     root = repo_root()
     out_dir = Path(out_dir) if out_dir is not None else root / 'figures'
     out_dir = out_dir.resolve()
-    params = {**spec.setting, **(spec.paper if profile == 'paper' else {}), **(parameters or {})}
+    params = spec.parameters(profile, parameters)
     check_parameters(name, params)
     params.update(profile=profile, out_dir=str(out_dir), fig_id=name)
     runs = out_dir / '_runs'
@@ -350,7 +354,7 @@ def main(argv=None):
     try:  # a wrong name or parameter is a usage error: one line and status 2, before any figure runs
         for name in names:
             spec = lookup(FIGURES, name, 'figure')
-            check_parameters(name, {**spec.setting, **(spec.paper if args.profile == 'paper' else {}), **dict(args.param)})
+            check_parameters(name, spec.parameters(args.profile, dict(args.param)))
     except ValueError as e:
         parser.error(str(e))
     for name in names:

@@ -114,11 +114,12 @@ def train_holdout_test(images: torch.Tensor,  # reconstructions, float (N, C, H,
 
     queries = (images.flatten(1) if space == 'pixels' else eval_features(eval_model, images, batch_size=batch_size))
     queries = queries.cpu().double()
-    blocks = {}
-    for c, (t, h) in refs.items():
-        pooled = torch.cat([vectors(train, train_features, t, 'train_features'),
-                            vectors(holdout, holdout_features, h, 'holdout_features')])
-        blocks[c] = torch.cdist(queries[labels == c], pooled).square()
+    # every class's reference images embedded (and any given features checked) in one go, then cut per class
+    sizes = [len(t) for t, _ in refs.values()]  # the same for both sides
+    train_vectors = vectors(train, train_features, torch.cat([t for t, _ in refs.values()]), 'train_features')
+    holdout_vectors = vectors(holdout, holdout_features, torch.cat([h for _, h in refs.values()]), 'holdout_features')
+    blocks = {c: torch.cdist(queries[labels == c], torch.cat([a, b])).square()
+              for c, a, b in zip(refs, train_vectors.split(sizes), holdout_vectors.split(sizes))}
     # δ keeps the log finite for exact copies (d_train = 0) and is negligible against real distances
     delta = 1e-6 * float(torch.cat([b.flatten() for b in blocks.values()]).median()) + 1e-300
 

@@ -15,6 +15,17 @@ if [ -z "${MI_NONROBUST_DATA:-}" ] && [ ! -f /usr/share/datasets/fashion-mnist/t
   fi
 fi
 
+# the browser test drives Debian's chromium through Playwright (no browser download)
+if ! command -v chromium >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "installing Debian package chromium (for the browser test of the explorer)"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+  else
+    echo "note: chromium not found; the browser test of the explorer will be skipped ('sudo apt-get install chromium')." >&2
+  fi
+fi
+
 stamp=.venv/.requirements.sha256
 want=$(cat requirements.txt setup.py settings.ini | sha256sum | cut -d' ' -f1)
 if [ ! -x .venv/bin/python ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then

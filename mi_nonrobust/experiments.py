@@ -25,9 +25,10 @@ from .priors import GANPrior, PriorConfig, prior_config, prior_spec, train_prior
 from .train import NoDefense, TrainConfig, evaluate, model_spec, train_cached
 
 # %% auto #0
-__all__ = ['DEFENSES', 'PRIORS', 'TARGET_DATA', 'SPACE_SUFFIX', 'REAL_REFERENCES', 'make_defenses', 'ExperimentSpec',
-           'experiment_split', 'train_target', 'train_evaluator', 'train_attacker_prior', 'invert_target', 'eps_name',
-           'image_metrics', 'run_experiment', 'reference_rows', 'sweep', 'summarize']
+__all__ = ['DEFENSES', 'PRIORS', 'TARGET_DATA', 'JUDGE_DATA', 'JUDGE_MIN_PER_CLASS', 'SPACE_SUFFIX', 'REAL_REFERENCES',
+           'make_defenses', 'ExperimentSpec', 'judge_source', 'experiment_split', 'train_target', 'train_evaluator',
+           'train_judge', 'train_attacker_prior', 'invert_target', 'eps_name', 'image_metrics', 'run_experiment',
+           'reference_rows', 'sweep', 'summarize']
 
 # %% ../nbs/10_experiments.ipynb #5f0b3463
 DEFENSES = {'none': NoDefense, 'at': AdversarialTraining, 'atat': AntiAdversarialTraining}
@@ -47,6 +48,7 @@ def make_defenses(entries: tuple = (),  # ((name, {hyperparameter: value}), ...)
 # %% ../nbs/10_experiments.ipynb #57928df4
 PRIORS = ('disjoint_samples', 'disjoint_classes', 'none')
 TARGET_DATA = ('private', 'surrogate')
+JUDGE_DATA = ('auto', 'private_rest', 'public', 'evaluator')
 
 
 @dataclass(frozen=True)
@@ -80,6 +82,10 @@ class ExperimentSpec:
     n_robust: int = 500  # private test images of the robustness evaluation
     holdout_permutations: int = 1000  # permutations (and bootstrap resamples) of the train-vs-holdout test
     holdout_reference: int | None = None  # its images per class and side (None: every training image of the class)
+    judge_data: str = 'auto'  # what the feature space of the train-vs-holdout test is learned from (`JUDGE_DATA`):
+                              # 'private_rest' (private images outside the target's training and test sets), 'public'
+                              # (the attacker's), 'auto' (the first when every class has 5 such images), 'evaluator'
+                              # (the evaluation model, which saw the training images but not the holdout: biased)
     seed: int = 0  # seeds the target's training and the attack
     device: str = 'auto'  # where everything runs
 
@@ -92,6 +98,8 @@ class ExperimentSpec:
                              "under prior='disjoint_classes' the attacker has none (its public data are other classes); "
                              "use prior='disjoint_samples', or compare with the real unseen images and prior samples "
                              "(`reference_rows`) instead")
+        if self.judge_data not in JUDGE_DATA:
+            raise ValueError(f"judge_data must be one of {', '.join(JUDGE_DATA)}, got {self.judge_data!r}")
         make_defenses(self.defenses)  # validates names and hyperparameters now, not after an hour of training
         if self.eval_arch == self.target_arch:
             raise ValueError(f"eval_arch must differ from target_arch ({self.target_arch!r}): the evaluation model is an "
@@ -136,6 +144,18 @@ def _surrogate_train(private_train, public):
     return public.subset(torch.cat(picks))
 
 
+JUDGE_MIN_PER_CLASS = 5  # 'auto' judges on the private rest only when every class has this many images there
+
+
+def judge_source(spec: ExperimentSpec,  # the experiment
+                 parts: dict,  # `experiment_split(spec)`
+                ) -> str:
+    "Which data the judge of the feature-space holdout test is trained on: 'private_rest', 'public' or 'evaluator'."
+    if spec.judge_data != 'auto': return spec.judge_data
+    counts = torch.bincount(parts['private_rest'].labels, minlength=len(spec.private_classes))
+    return 'private_rest' if int(counts.min()) >= JUDGE_MIN_PER_CLASS else 'public'
+
+
 def experiment_split(spec: ExperimentSpec) -> dict:
     "The data of an experiment: private train/test (and its holdout/unseen halves), evaluation data, public data."
     dataset = load_dataset(spec.dataset, size=spec.image_size)
@@ -153,12 +173,17 @@ def experiment_split(spec: ExperimentSpec) -> dict:
     eval_train = split.eval_train
     if spec.n_eval is not None and spec.n_eval < len(eval_train):
         eval_train = eval_train.subset(torch.randperm(len(eval_train), generator=make_generator(0))[:spec.n_eval])
+    # the judge of the feature-space holdout test must not have seen the training images (nor the holdout): private
+    # images outside the target's training and test sets when there are enough of them, else the attacker's images
+    rest = eval_train.subset(torch.nonzero(~torch.isin(eval_train.index, split.private_train.index)).flatten())
+    if spec.n_eval is not None and spec.n_eval < len(rest):
+        rest = rest.subset(torch.randperm(len(rest), generator=make_generator(1))[:spec.n_eval].sort().values)
     holdout, unseen = _halves(split.private_test)
     # models are monitored after every epoch on a few test images per class: the full test set each epoch would cost
     # more than the training itself on a CPU (small private sets are trained for hundreds of epochs)
     return {'private_train': split.private_train, 'private_test': split.private_test, 'eval_train': eval_train,
             'public': public, 'surrogate_train': surrogate, 'holdout': holdout, 'unseen': unseen,
-            'monitor': _per_class_head(split.private_test, 20)}
+            'monitor': _per_class_head(split.private_test, 20), 'private_rest': rest}
 
 # %% ../nbs/10_experiments.ipynb #88c05cdc
 def _target_args(spec: ExperimentSpec, parts: dict) -> tuple:
@@ -170,6 +195,12 @@ def _target_args(spec: ExperimentSpec, parts: dict) -> tuple:
 
 def _eval_args(spec: ExperimentSpec, parts: dict) -> tuple:
     return spec.eval_arch, parts['eval_train'], replace(spec.eval, seed=spec.eval_seed, device=spec.device), []
+
+
+def _judge_args(spec: ExperimentSpec, parts: dict) -> tuple:
+    source = judge_source(spec, parts)
+    if source == 'evaluator': return _eval_args(spec, parts)
+    return spec.eval_arch, parts[source], replace(spec.eval, seed=spec.eval_seed, device=spec.device), []
 
 
 def _prior_config(spec: ExperimentSpec) -> PriorConfig:
@@ -186,6 +217,13 @@ def train_evaluator(spec: ExperimentSpec, parts: dict, *, cache: ArtifactCache |
     "The evaluation classifier: a different architecture trained on all private data outside the test set."
     arch, data, config, _ = _eval_args(spec, parts)
     return train_cached(arch, data, config, eval_data=parts['monitor'], cache=cache).model
+
+
+def train_judge(spec: ExperimentSpec, parts: dict, *, cache: ArtifactCache | None = None) -> torch.nn.Module:
+    "The judge of the feature-space holdout test: the evaluation architecture trained on images it tests neither way."
+    if judge_source(spec, parts) == 'evaluator': return train_evaluator(spec, parts, cache=cache)
+    arch, data, config, _ = _judge_args(spec, parts)
+    return train_cached(arch, data, config, cache=cache).model
 
 
 def train_attacker_prior(spec: ExperimentSpec, parts: dict, *, cache: ArtifactCache | None = None) -> GANPrior | None:
@@ -206,6 +244,12 @@ def _target_key(spec, parts):
 def _eval_key(spec, parts):
     arch, data, config, _ = _eval_args(spec, parts)
     return model_spec(arch, len(spec.private_classes), data, config, (), eval_data=parts['monitor'])
+
+
+def _judge_key(spec, parts):
+    if judge_source(spec, parts) == 'evaluator': return _eval_key(spec, parts)
+    arch, data, config, _ = _judge_args(spec, parts)
+    return model_spec(arch, data.num_classes, data, config, ())
 
 
 def _make_attack(spec):
@@ -270,15 +314,18 @@ def image_metrics(spec: ExperimentSpec,  # the experiment whose private data and
                   labels: torch.Tensor,  # intended private class of every image, int64 (N,)
                   *, cache: ArtifactCache | None = None,  # artifact store (default: `ArtifactCache()`)
                   evaluator: torch.nn.Module | None = None,  # `train_evaluator(spec, parts)`, when the caller has it
+                  judge: torch.nn.Module | None = None,  # `train_judge(spec, parts)`, when the caller has it
                  ) -> dict:
     "Leakage metrics and the train-vs-holdout test (both spaces) of any images of the private classes, as row columns."
     cache = cache or ArtifactCache()
     evaluator = evaluator if evaluator is not None else train_evaluator(spec, parts, cache=cache)
-    eval_key = _eval_key(spec, parts)
+    judge = judge if judge is not None else train_judge(spec, parts, cache=cache)
+    keys = {'evaluator': _eval_key(spec, parts), 'judge': _judge_key(spec, parts)}
+    models = {'evaluator': evaluator, 'judge': judge}
 
-    def embedded(name):  # every image set judged by this evaluation model is embedded once
-        key = {'eval': eval_key, 'data': fingerprint(parts[name]), 'code': _module_code('metrics')}
-        return cache.get_or_build('eval_features', key, lambda: eval_features(evaluator, parts[name].images))
+    def embedded(name, by='evaluator'):  # every image set is embedded once by each model that judges it
+        key = {'eval': keys[by], 'data': fingerprint(parts[name]), 'code': _module_code('metrics')}
+        return cache.get_or_build('eval_features', key, lambda: eval_features(models[by], parts[name].images))
 
     with warnings.catch_warnings():
         # with fewer images than feature dimensions the FID is biased; the row records both counts (fid_reference_n,
@@ -290,14 +337,17 @@ def image_metrics(spec: ExperimentSpec,  # the experiment whose private data and
     if len(spec.private_classes) <= 5:  # with 5 classes or fewer Acc@5 is 1 by construction: not a measurement
         row.pop('acc5', None)
     for space, suffix in SPACE_SUFFIX.items():
+        # features of a judge that saw neither the training nor the holdout images: for the evaluation model, which
+        # trained on the former, training images sit nearer their class than held-out ones, whatever the query
         test = train_holdout_test(images, labels, train=parts['private_train'], holdout=parts['holdout'], space=space,
-                                  eval_model=evaluator, train_features=embedded('private_train'),
-                                  holdout_features=embedded('holdout'), n_reference=spec.holdout_reference,
+                                  eval_model=judge, train_features=embedded('private_train', 'judge'),
+                                  holdout_features=embedded('holdout', 'judge'), n_reference=spec.holdout_reference,
                                   permutations=spec.holdout_permutations,
                                   bootstrap=spec.holdout_permutations, seed=spec.seed)
         row.update({f'holdout_{suffix}': test['fraction'], f'holdout_{suffix}_lo': test['fraction_ci'][0],
                     f'holdout_{suffix}_hi': test['fraction_ci'][1], f'holdout_{suffix}_p': test['fraction_p'],
                     f'logratio_{suffix}': test['log_ratio'], f'logratio_{suffix}_p': test['log_ratio_p']})
+    row['judge'] = judge_source(spec, parts)
     row['per_class'] = leak['per_class']
     return row
 
@@ -311,6 +361,7 @@ def run_experiment(spec: ExperimentSpec,  # what to run
     cache = cache or ArtifactCache()
     parts = parts or experiment_split(spec)
     key = {'reconstructions': _reconstruction_key(spec, parts), 'eval': _eval_key(spec, parts),
+           'judge': _judge_key(spec, parts),
            'robust': (spec.robust_norm, spec.robust_eps, spec.robust_steps, spec.n_robust),
            'holdout': (spec.holdout_permutations, spec.holdout_reference),
            'code': _module_code('experiments', 'metrics', 'adversarial', 'holdout')}
@@ -320,13 +371,15 @@ def run_experiment(spec: ExperimentSpec,  # what to run
         _stage(log, 'target'); target = train_target(spec, parts, cache=cache)
         found = invert_target(spec, parts, cache=cache, target=target, log=log)
         _stage(log, 'evaluator'); evaluator = train_evaluator(spec, parts, cache=cache)
+        _stage(log, 'judge'); judge = train_judge(spec, parts, cache=cache)
         _stage(log, 'robustness')  # cached apart from the row: every attack on this target shares it
         row = dict(cache.get_or_build('target_metrics', {'target': key['reconstructions']['target'],
                                                          'robust': key['robust'], 'seed': spec.seed,
                                                          'code': _module_code('experiments', 'adversarial')},
                                       lambda: _target_metrics(spec, parts, target)))
         _stage(log, 'leakage')
-        row.update(image_metrics(spec, parts, found.images, found.labels, cache=cache, evaluator=evaluator))
+        row.update(image_metrics(spec, parts, found.images, found.labels, cache=cache, evaluator=evaluator,
+                                 judge=judge))
         row['target_confidence'] = found.confidence.mean().item()
         convergence = found.info['convergence']
         row['converged'] = convergence['converged']
@@ -364,7 +417,7 @@ def reference_rows(spec: ExperimentSpec,  # the experiment whose no-leakage refe
     which = ['unseen'] + (['public'] if spec.prior == 'disjoint_samples' else [])  # public = same classes only then
     rows = []
     for name in which:
-        key = {'eval': _eval_key(spec, parts), 'images': name, 'data': fingerprint(parts[name]), 'seed': spec.seed,
+        key = {'eval': _eval_key(spec, parts), 'judge': _judge_key(spec, parts), 'images': name, 'data': fingerprint(parts[name]), 'seed': spec.seed,
                'n_per_class': spec.n_per_class, 'holdout': (spec.holdout_permutations, spec.holdout_reference),
                'code': _module_code('experiments', 'metrics', 'holdout')}
 

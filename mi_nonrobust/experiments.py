@@ -26,9 +26,9 @@ from .train import NoDefense, TrainConfig, evaluate, model_spec, train_cached
 
 # %% auto #0
 __all__ = ['DEFENSES', 'PRIORS', 'TARGET_DATA', 'JUDGE_DATA', 'JUDGE_MIN_PER_CLASS', 'SPACE_SUFFIX', 'REAL_REFERENCES',
-           'make_defenses', 'ExperimentSpec', 'judge_source', 'experiment_split', 'train_target', 'train_evaluator',
-           'train_judge', 'train_attacker_prior', 'invert_target', 'eps_name', 'image_metrics', 'run_experiment',
-           'reference_rows', 'sweep', 'summarize']
+           'TRANSFERS', 'make_defenses', 'ExperimentSpec', 'judge_source', 'experiment_split', 'train_target',
+           'train_evaluator', 'train_judge', 'train_attacker_prior', 'invert_target', 'eps_name', 'image_metrics',
+           'run_experiment', 'reference_rows', 'summarize', 'SweepError', 'connect', 'sweep', 'bench_sweep']
 
 # %% ../nbs/10_experiments.ipynb #5f0b3463
 DEFENSES = {'none': NoDefense, 'at': AdversarialTraining, 'atat': AntiAdversarialTraining}
@@ -436,35 +436,6 @@ def _split_key(spec):
             spec.public_fraction, spec.n_eval, spec.prior)
 
 
-def sweep(specs: list,  # `ExperimentSpec`s
-          *, cache: ArtifactCache | None = None,  # artifact store (default: `ArtifactCache()`)
-          references: bool = False,  # also add `reference_rows` once per distinct split and seed
-          show_progress: bool = True,  # a line per stage started and per finished experiment, with elapsed time
-         ) -> pd.DataFrame:
-    "Run every spec (each stage cached) and return one row per spec (and per reference)."
-    cache = cache or ArtifactCache()
-    split_cache, rows, done_refs = {}, [], set()
-    t0 = time.perf_counter()
-    say = (lambda text: print(f"[{time.perf_counter() - t0:6.0f} s] {text}", flush=True)) if show_progress else None
-    for i, spec in enumerate(specs):
-        if _split_key(spec) not in split_cache:
-            if say: say(f"loading the split of {spec.dataset} (prior={spec.prior})")
-            split_cache[_split_key(spec)] = experiment_split(spec)
-        parts = split_cache[_split_key(spec)]
-        name = f"[{i + 1}/{len(specs)}] {spec.label} prior={spec.prior} attack={spec.attack} seed={spec.seed}"
-        log = (lambda stage, name=name: say(f"{name}: {stage}")) if say else None
-        rows.append(run_experiment(spec, cache=cache, parts=parts, log=log))
-        if say:
-            r = rows[-1]
-            say(f"{name}: clean {r['clean_acc']:.3f}, attack acc@1 {r['acc1']:.3f}, nearer-training share "
-                f"(features) {r['holdout_feat']:.2f}{'' if r['converged'] else ', NOT CONVERGED'}")
-        if references and (_split_key(spec), spec.seed) not in done_refs:
-            done_refs.add((_split_key(spec), spec.seed))
-            if say: say(f"references of {spec.dataset} prior={spec.prior} seed={spec.seed}")
-            rows.extend(reference_rows(spec, cache=cache, parts=parts))
-    return pd.DataFrame(rows)
-
-
 def summarize(table: pd.DataFrame,  # a `sweep` table
               *, by: tuple = ('label', 'prior', 'attack'),  # columns that name a group
              ) -> pd.DataFrame:
@@ -473,3 +444,320 @@ def summarize(table: pd.DataFrame,  # a `sweep` table
                and not pd.api.types.is_bool_dtype(table[c])]
     grouped = table.groupby(list(by), sort=False)[numeric]
     return grouped.mean().join(grouped.std(ddof=1).fillna(0.0), rsuffix='_std').reset_index()
+
+# %% ../nbs/10_experiments.ipynb #5fbd9003
+import concurrent.futures as cf
+import hashlib
+import multiprocessing
+import os
+import pickle
+import threading
+import uuid
+from pathlib import Path
+
+from .core import atomic_write, default_cache_dir
+
+TRANSFERS = ('auto', 'shared', 'return')
+
+
+class SweepError(RuntimeError):
+    "A sweep that stopped early; `table` holds every row that finished (their artifacts are cached: a rerun resumes)."
+    def __init__(self, message: str, table: pd.DataFrame):
+        super().__init__(message)
+        self.table = table
+
+
+class _NotCached(Exception): pass
+
+
+_ABSENT = object()
+
+
+class _ProbeCache(ArtifactCache):
+    "The client's cache, read-only: answers jobs whose results are stored, and stops at the first missing artifact."
+    def get_or_build(self, kind, spec, build):
+        value = self.load(kind, spec, default=_ABSENT)
+        if value is _ABSENT: raise _NotCached(kind)
+        return value
+
+
+@dataclass
+class _RecordingCache(ArtifactCache):
+    "A worker's own cache that remembers every artifact a job read or wrote, to send them to the client."
+    touched: list = field(default_factory=list)
+
+    def load(self, kind, spec, default=None):
+        value = super().load(kind, spec, default=_ABSENT)
+        if value is _ABSENT: return default
+        self.touched.append(self.path(kind, spec))
+        return value
+
+    def save(self, kind, spec, value):
+        path = super().save(kind, spec, value)
+        self.touched.append(path)
+        return path
+
+    def files(self) -> list:
+        "(path relative to the root, content, sha256) of every artifact touched, once each."
+        out, seen = [], set()
+        for p in self.touched:
+            if p in seen or not p.exists(): continue
+            seen.add(p)
+            out.append((p.relative_to(self.root).as_posix(), p.read_bytes(), p.with_suffix('.sha256').read_text().strip()))
+        return out
+
+
+def _store_files(cache: ArtifactCache, files: list) -> int:
+    "Write artifacts sent by a worker into the client's cache (those it lacks); returns how many were written."
+    written = 0
+    for rel, content, digest in files:
+        path = cache.root / rel
+        sidecar = path.with_suffix('.sha256')
+        if path.exists() and sidecar.exists() and sidecar.read_text().strip() == hashlib.sha256(path.read_bytes()).hexdigest():
+            continue
+        if hashlib.sha256(content).hexdigest() != digest:
+            warnings.warn(f"an artifact sent by a worker ({rel}) does not match its sha256; not stored")
+            continue
+        atomic_write(path, lambda tmp: tmp.write_bytes(content))
+        atomic_write(sidecar, lambda tmp: tmp.write_text(digest))
+        written += 1
+    return written
+
+
+_WORKER_SPLITS, _WORKER_LOCK = {}, threading.Lock()
+
+
+def _worker_parts(spec) -> dict:
+    "The split of `spec`, loaded once per worker process (the last few kept)."
+    key = _split_key(spec)
+    with _WORKER_LOCK:
+        if key not in _WORKER_SPLITS:
+            while len(_WORKER_SPLITS) >= 4: _WORKER_SPLITS.pop(next(iter(_WORKER_SPLITS)))
+            _WORKER_SPLITS[key] = experiment_split(spec)
+        return _WORKER_SPLITS[key]
+
+
+def _run_job(kind: str, spec, cache, parts, log=None) -> list:
+    if kind == 'experiment': return [run_experiment(spec, cache=cache, parts=parts, log=log)]
+    return reference_rows(spec, cache=cache, parts=parts)
+
+
+def _remote_job(kind: str, spec, root, transfer: str, threads: int, client_pid: int) -> dict:
+    "One sweep job on a worker: its rows and, under transfer='return', the artifacts it read or wrote."
+    if os.getpid() != client_pid: torch.set_num_threads(threads)  # not in the client's own process (thread pools)
+    if transfer == 'shared':
+        return {'rows': _run_job(kind, spec, ArtifactCache(root), _worker_parts(spec)), 'files': []}
+    cache = _RecordingCache(root if root is not None else default_cache_dir())
+    rows = _run_job(kind, spec, cache, _worker_parts(spec))
+    return {'rows': rows, 'files': cache.files()}
+
+
+def _sees(path: str, token: str) -> bool:
+    try: return Path(path).read_text() == token
+    except OSError: return False
+
+
+def _workers_share(executor, cache: ArtifactCache) -> bool:
+    "Whether a worker of `executor` reads the client's cache folder (a token file written now, read there)."
+    token = uuid.uuid4().hex
+    probe = cache.root / f'.sweep-probe-{token}'
+    atomic_write(probe, lambda tmp: tmp.write_text(token))
+    try: return bool(executor.submit(_sees, str(probe.resolve()), token).result())
+    finally: probe.unlink(missing_ok=True)
+
+
+def connect(address: str,  # a Dask scheduler address, e.g. 'tcp://10.0.0.5:8786'
+            *, timeout: float = 10,  # seconds to keep trying
+           ):
+    "A Dask `distributed.Client` of the scheduler at `address`; a `ConnectionError` saying so when it cannot be reached."
+    from distributed import Client
+    try:
+        return Client(address, timeout=timeout)
+    except (OSError, TimeoutError, ValueError) as e:
+        raise ConnectionError(f"cannot reach the Dask scheduler at {address!r} within {timeout} s "
+                              f"({type(e).__name__}: {e}); check the address and port and that `dask scheduler` runs "
+                              "there, or sweep locally (workers=N)") from e
+
+
+def _check_picklable(specs) -> None:
+    for i, spec in enumerate(specs):
+        try:
+            pickle.dumps(spec)
+        except Exception as e:
+            raise ValueError(f"spec {i} ({spec.label!r}, seed {spec.seed}) cannot be pickled for a worker "
+                             f"({type(e).__name__}: {e}); keep specs to plain values (no lambdas or open objects in "
+                             "attack_kwargs, defenses or configs)") from e
+
+
+def _jobs(specs, references: bool) -> list:
+    "(kind, spec) in table order: every spec, each followed by its references the first time its split and seed occur."
+    jobs, seen = [], set()
+    for spec in specs:
+        jobs.append(('experiment', spec))
+        if references and (_split_key(spec), spec.seed) not in seen:
+            seen.add((_split_key(spec), spec.seed))
+            jobs.append(('references', spec))
+    return jobs
+
+
+def _table(results) -> pd.DataFrame:
+    return pd.DataFrame([row for rows in results if rows is not None for row in rows])
+
+
+def _job_name(i, n, kind, spec):
+    what = f"{spec.label} prior={spec.prior} attack={spec.attack}" if kind == 'experiment' else \
+        f"references of {spec.dataset} prior={spec.prior}"
+    return f"[{i + 1}/{n}] {what} seed={spec.seed}"
+
+
+def _row_line(row) -> str:
+    if row['attack'] == 'none': return "references done"
+    return (f"clean {row['clean_acc']:.3f}, attack acc@1 {row['acc1']:.3f}, nearer-training share (features) "
+            f"{row['holdout_feat']:.2f}{'' if row['converged'] else ', NOT CONVERGED'}")
+
+
+def sweep(specs: list,  # `ExperimentSpec`s
+          *, cache: ArtifactCache | None = None,  # the client's artifact store (default: `ArtifactCache()`)
+          references: bool = False,  # also add `reference_rows` once per distinct split and seed
+          show_progress: bool = True,  # a line per stage started (in-process) or per finished job, with elapsed time
+          executor: cf.Executor | None = None,  # where jobs run: any `concurrent.futures.Executor`, e.g. a Dask
+                                                # client's `get_executor()` (None: this process, or a pool of `workers`)
+          workers: int = 1,  # processes of a local pool made for this sweep when `executor` and `scheduler` are None
+          scheduler: str | None = None,  # a Dask scheduler address to run on (instead of `executor`)
+          transfer: str = 'auto',  # one of `TRANSFERS`: how artifacts reach the client's cache (see above)
+          worker_cache: str | Path | None = None,  # the workers' own cache under transfer='return' (None: their default)
+          threads: int = 1,  # torch threads per worker process
+          retries: int = 2,  # restarts of a local pool that broke (a killed worker); Dask reschedules by itself
+          connect_timeout: float = 10,  # seconds to try to reach `scheduler`
+         ) -> pd.DataFrame:
+    "Run every spec (each stage cached) and return one row per spec (and per reference), in the order of `specs`."
+    cache = cache or ArtifactCache()
+    if transfer not in TRANSFERS: raise ValueError(f"transfer must be one of {', '.join(TRANSFERS)}, got {transfer!r}")
+    check_positive_int('workers', workers); check_positive_int('threads', threads)
+    if executor is not None and scheduler is not None: raise ValueError("give an executor or a scheduler address, not both")
+    if executor is not None and not hasattr(executor, 'submit'):
+        raise ValueError(f"executor must be a concurrent.futures.Executor (with .submit), got {type(executor).__name__}")
+    jobs = _jobs(list(specs), references)
+    t0 = time.perf_counter()
+    say = (lambda text: print(f"[{time.perf_counter() - t0:6.0f} s] {text}", flush=True)) if show_progress else None
+    split_cache = {}
+
+    def parts_of(spec):
+        if _split_key(spec) not in split_cache:
+            if say: say(f"loading the split of {spec.dataset} (prior={spec.prior})")
+            split_cache[_split_key(spec)] = experiment_split(spec)
+        return split_cache[_split_key(spec)]
+
+    if executor is None and scheduler is None and workers == 1:  # in this process, one job after another
+        results = []
+        for i, (kind, spec) in enumerate(jobs):
+            name = _job_name(i, len(jobs), kind, spec)
+            log = (lambda stage, name=name: say(f"{name}: {stage}")) if say and kind == 'experiment' else None
+            if say and kind == 'references': say(name)
+            results.append(_run_job(kind, spec, cache, parts_of(spec), log=log))
+            if say and kind == 'experiment': say(f"{name}: {_row_line(results[-1][0])}")
+        return _table(results)
+
+    _check_picklable([spec for _, spec in jobs])
+    # jobs already finished are answered from the client's cache and never sent
+    results, probe = [None] * len(jobs), _ProbeCache(cache.root)
+    for i, (kind, spec) in enumerate(jobs):
+        try: results[i] = _run_job(kind, spec, probe, parts_of(spec))
+        except _NotCached: pass
+    pending = [i for i, r in enumerate(results) if r is None]
+    if say: say(f"{len(jobs) - len(pending)} of {len(jobs)} jobs found in the cache")
+    if not pending: return _table(results)
+
+    client, own_pool = None, executor is None and scheduler is None
+    if scheduler is not None:
+        try:
+            client = connect(scheduler, timeout=connect_timeout)
+        except ConnectionError as e:
+            raise SweepError(f"{e}; the {len(jobs) - len(pending)} finished jobs are in `.table`", _table(results)) from e
+        executor = client.get_executor()
+    make_pool = lambda: cf.ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context('spawn'))
+    if own_pool: executor = make_pool()
+    # the library's function, also when `sweep` itself was defined in a notebook (workers import it by name)
+    remote = importlib.import_module('mi_nonrobust.experiments')._remote_job
+    failures, restarts = {}, 0
+    try:
+        mode = transfer if transfer != 'auto' else ('shared' if _workers_share(executor, cache) else 'return')
+        root = str(cache.root.resolve()) if mode == 'shared' else (None if worker_cache is None else str(worker_cache))
+        if say: say(f"{len(pending)} jobs on {type(executor).__name__} (artifacts: {mode})")
+        while pending:
+            futures = {executor.submit(remote, *jobs[i], root, mode, threads, os.getpid()): i for i in pending}
+            broken = []
+            for future in cf.as_completed(futures):
+                i = futures[future]
+                try:
+                    out = future.result()
+                except cf.BrokenExecutor as e:
+                    broken.append(i); failures[i] = e
+                    continue
+                except Exception as e:
+                    failures[i] = e
+                    if say: say(f"{_job_name(i, len(jobs), *jobs[i])}: FAILED ({type(e).__name__}: {e})")
+                    continue
+                if mode == 'return': _store_files(cache, out['files'])
+                results[i] = out['rows']; failures.pop(i, None)
+                if say: say(f"{_job_name(i, len(jobs), *jobs[i])}: {_row_line(out['rows'][0])}")
+            pending = []
+            if broken and own_pool and restarts < retries:  # a worker died: a new pool resumes from the cached stages
+                restarts += 1
+                if say: say(f"the process pool broke (a worker died); restarting it ({restarts}/{retries})")
+                executor.shutdown(wait=False, cancel_futures=True)
+                executor = make_pool()
+                pending = sorted(broken)
+                for i in pending: failures.pop(i)
+    except KeyboardInterrupt:
+        if own_pool: executor.shutdown(wait=False, cancel_futures=True); own_pool = False
+        raise
+    finally:
+        if own_pool: executor.shutdown(wait=True)
+        if client is not None: client.close()
+    if failures:
+        first = next(iter(failures.values()))
+        names = '; '.join(_job_name(i, len(jobs), *jobs[i]) for i in sorted(failures))
+        raise SweepError(f"{len(failures)} of {len(jobs)} jobs failed ({names}); first error: {type(first).__name__}: "
+                         f"{first}; the finished rows are in `.table` and their artifacts in the cache", _table(results)) \
+            from first
+    return _table(results)
+
+# %% ../nbs/10_experiments.ipynb #f9105777
+def bench_sweep(*, device: str = 'cpu',  # where the workers train ('auto', 'cpu', 'cuda')
+                n_targets: int = 4,  # targets of the timed sweep (seeds 1..n_targets)
+                workers: int = 2,  # workers of the parallel run
+                epochs: int = 6,  # target training epochs (the part that parallelises)
+               ) -> dict:
+    "Wall time of one small sweep on a pool of 1 worker process and of `workers`, one torch thread each, and the speed-up."
+    import shutil, tempfile
+    from mi_nonrobust.priors import prior_config
+    check_positive_int('n_targets', n_targets); check_positive_int('workers', workers)
+    base = ExperimentSpec(dataset='digits', image_size=28, n_private_per_class=60, n_eval=300, device=device,
+                          target=TrainConfig(epochs=epochs, batch_size=32, show_progress=False),
+                          eval=TrainConfig(epochs=3, batch_size=32, show_progress=False),
+                          prior_config=prior_config('quick', epochs=1, width=8, batch_size=32, show_progress=False),
+                          attack_kwargs={'steps': 50}, n_per_class=4, n_robust=100, holdout_reference=13,
+                          holdout_permutations=200)
+    specs = [replace(base, seed=s) for s in range(1, n_targets + 1)]
+    root = Path(tempfile.mkdtemp(prefix='bench_sweep_'))
+    try:
+        run_experiment(replace(base, seed=0), cache=ArtifactCache(root / 'warm'))  # evaluation model, prior, features
+        numbers, tables = {}, {}
+        for n in (1, workers):
+            shutil.copytree(root / 'warm', root / f'w{n}')
+            with cf.ProcessPoolExecutor(n, mp_context=multiprocessing.get_context('spawn')) as pool:
+                t0 = time.perf_counter()
+                tables[n] = sweep(specs, cache=ArtifactCache(root / f'w{n}'), executor=pool, transfer='shared',
+                                  show_progress=False)
+                numbers[f'seconds_{n}_worker{"s" if n > 1 else ""}'] = time.perf_counter() - t0
+        numbers['speedup'] = numbers['seconds_1_worker'] / numbers[f'seconds_{workers}_workers']
+        numbers['targets'] = n_targets
+        same = tables[1].drop(columns='seconds').equals(tables[workers].drop(columns='seconds'))
+        numbers['identical_rows'] = bool(same)
+        print(f"sweep of {n_targets} targets: 1 worker {numbers['seconds_1_worker']:.1f} s, {workers} workers "
+              f"{numbers[f'seconds_{workers}_workers']:.1f} s: speed-up {numbers['speedup']:.2f}x "
+              f"(rows identical: {same})")
+        return numbers
+    finally:
+        shutil.rmtree(root, ignore_errors=True)

@@ -19,7 +19,7 @@ from .data import ImageDataset
 
 # %% auto #0
 __all__ = ['FEATURE_KINDS', 'FeatureKind', 'FeatureSetConfig', 'invert_representation', 'feature_spec', 'feature_dataset',
-           'feature_report']
+           'feature_report', 'inversion_convergence']
 
 # %% ../nbs/05_features.ipynb #2b79c979
 @dataclass(frozen=True)
@@ -49,6 +49,8 @@ class FeatureSetConfig:
     steps: int | None = None  # gradient steps per image (None: the kind's default, 1000 or 100)
     step_size: float | None = None  # L2 length of each normalised-gradient step, [0,1] units (None: 0.1)
     eps: float | None = None  # rand/det: L2 radius of the perturbation, [0,1] units (None: 2.0); must be None for robust/non_robust
+    step_decay: bool = False  # robust/non_robust: the step shrinks linearly to 0 (the paper: constant steps, which
+                              # end circling the goal at about one step length)
     batch_size: int = 250  # images per gradient batch
     chunk_size: int = 2000  # images per cached chunk: an interrupted build loses at most one chunk of work
     seed: int = 0  # seed of the start images (robust/non_robust) and of the random targets (rand)
@@ -72,19 +74,25 @@ def invert_representation(model: nn.Module,  # classifier with `features(x)` (it
                           targets: torch.Tensor,  # (N, C, H, W) images in [0,1] whose representations are matched
                           starts: torch.Tensor,  # (N, C, H, W) images in [0,1] the search starts from
                           *, steps: int,  # gradient steps
-                          step_size: float,  # L2 length of each step, [0,1] units
+                          step_size: float,  # L2 length of each step, [0,1] units (the first step's, with `step_decay`)
+                          step_decay: bool = False,  # shrink the step linearly to 0 over the steps
+                          record: list | None = None,  # if a list: the mean relative representation distance before each step is appended
                          ) -> torch.Tensor:
     "Images near `starts` whose representations match those of `targets` (the model's mode is left as it is)."
     check_positive_int('steps', steps); check_number('step_size', step_size, positive=True)
     if targets.shape != starts.shape:
         raise ValueError(f"targets and starts must have the same shape, got {tuple(targets.shape)} and {tuple(starts.shape)}")
-    with torch.no_grad(): goal = model.features(targets)
+    with torch.no_grad():
+        goal = model.features(targets)
+        goal_norm = goal.norm(dim=1).clamp_min(1e-12)
     x = starts.detach().clone()
-    for _ in range(steps):
+    for step in range(steps):
         x.requires_grad_(True)
-        loss = (model.features(x) - goal).pow(2).sum()
-        grad, = torch.autograd.grad(loss, x)
-        x = (x.detach() - step_size * l2_normalize(grad)).clamp_(0, 1)
+        gaps = (model.features(x) - goal).pow(2).sum(1)
+        grad, = torch.autograd.grad(gaps.sum(), x)
+        if record is not None: record.append((gaps.detach().sqrt() / goal_norm).mean().item())
+        eta = step_size * (1 - step / steps) if step_decay else step_size
+        x = (x.detach() - eta * l2_normalize(grad)).clamp_(0, 1)
     return x.detach()
 
 # %% ../nbs/05_features.ipynb #d1f4863a
@@ -135,7 +143,7 @@ def _build_chunk(model, data, config, starts, labels, lo, hi, device, bar) -> di
         x = data.images[a:b].to(device)
         if kind.method == 'invert':
             new = invert_representation(model, x, data.images[starts[a:b]].to(device), steps=config.steps,
-                                        step_size=config.step_size)
+                                        step_size=config.step_size, step_decay=config.step_decay)
         else:
             new = PGD(model, threat=make_threat('l2', config.eps), steps=config.steps, step_size=config.step_size,
                       random_start=False, targeted=True, mode='keep')(x, labels[a:b].to(device))
@@ -210,3 +218,30 @@ def feature_report(model: nn.Module,  # the model that built `constructed`
         pred = per_batch(lambda a, b: model(constructed.images[a:b].to(device)).argmax(1))
     return {'kind': config.kind, 'n': len(data), 'target_success': (pred == labels).float().mean().item(),
             'label_changed': (labels != data.labels).float().mean().item(), 'perturbation_l2': pixel.mean().item()}
+
+# %% ../nbs/05_features.ipynb #e106331c
+def inversion_convergence(model: nn.Module,  # the model a D_R / D_NR dataset is built with
+                          data: ImageDataset,  # its source data
+                          config: FeatureSetConfig,  # a 'robust' or 'non_robust' config
+                          *, n_images: int = 100,  # the first images of `data` traced (their planned start images)
+                          tolerance: float = 0.1,  # converged: the last quarter of the steps made at most this share of the total decrease
+                         ) -> dict:
+    "The mean relative representation distance at every step of the inversion of a few images, and whether it plateaued."
+    _check_inputs(model, data, config)
+    kind = FEATURE_KINDS[config.kind]
+    if kind.method != 'invert': raise ValueError(f"{kind.symbol} is built by targeted PGD, not by inversion; pass 'robust' or 'non_robust'")
+    check_positive_int('n_images', n_images)
+    starts, _ = _plan(data, config)
+    device, n = module_device(model), min(n_images, len(data))
+    trace = []
+    with evaluating(model):
+        last = invert_representation(model, data.images[:n].to(device), data.images[starts[:n]].to(device),
+                                     steps=config.steps, step_size=config.step_size, step_decay=config.step_decay,
+                                     record=trace)
+        with torch.no_grad():
+            goal = model.features(data.images[:n].to(device))
+            trace.append(((model.features(last) - goal).norm(dim=1) / goal.norm(dim=1).clamp_min(1e-12)).mean().item())
+    quarter = trace[-(max(1, config.steps // 4) + 1)]
+    change = (quarter - trace[-1]) / max(trace[0] - trace[-1], 1e-12)  # share of the whole decrease (< 0: it rose)
+    return {'kind': config.kind, 'n': n, 'distance': trace, 'final_distance': trace[-1], 'change': change,
+            'converged': change <= tolerance}

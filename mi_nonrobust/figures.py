@@ -65,7 +65,7 @@ FIGURES = {
         description='Robust and non-robust feature datasets (Ilyas et al. 2019) on Fashion-MNIST: samples, and clean and '
                     'L2-robust test accuracy of models trained on each',
         paper=dict(n_train=0, n_test=0, n_robust_test=2000, epochs=30, at_epochs=30, at_steps=7, invert_steps=1000,
-                   invert_step_size=0.1, targeted_steps=100, targeted_step_size=0.1, eval_steps=20, device='auto')),
+                   invert_step_size=0.1, invert_step_decay=False, targeted_steps=100, targeted_step_size=0.1, eval_steps=20, device='auto')),
     'fig2_headline': FigureSpec(
         notebook='nbs/figs/fig2_headline.ipynb',
         description='Fashion-MNIST, 10 classes, idealised attacker: standard and AT-AT targets against surrogate, '

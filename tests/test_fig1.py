@@ -26,6 +26,9 @@ def test_fig1_runs_under_papermill_and_writes_its_sidecar(tmp_path):
     reports = numbers['construction_reports']
     assert set(reports) == {'robust', 'non_robust', 'rand', 'det'}
     assert reports['robust']['final_distance'] < reports['robust']['start_distance']  # even 2 steps get closer
+    trace = numbers['inversion_convergence']['robust']
+    assert len(trace['distance']) == TINY['invert_steps'] + 1 and trace['distance'][-1] < trace['distance'][0]
+    assert isinstance(table['D_R']['converged'], bool) and table['D_rand']['converged'] is None
     assert 0 <= reports['rand']['target_success'] <= 1 and reports['det']['label_changed'] == 1.0
     assert reports['rand']['perturbation_l2'] <= 2.0 + 1e-3  # within the default radius
     assert numbers['sample_labels']['D_det'] == [(y + 1) % 10 for y in numbers['sample_labels']['D']]

@@ -1,6 +1,7 @@
 # make demo : set up the environment, then the target classifiers and the headline on real data, into figures/demo/
 # make test : set up the environment, then the CI gate (clean, in sync, nbdev_test, pytest)
-.PHONY: env demo test bench figures figures-paper
+# make lab  : set up the environment, then JupyterLab on nbs/ (the explorer: 12_widgets.ipynb, `explore()`)
+.PHONY: env demo test bench figures figures-paper lab
 
 env:
 	bash tools/setup_env.sh
@@ -20,3 +21,6 @@ figures: env
 
 figures-paper: env
 	.venv/bin/mi_figures --profile paper
+
+lab: env
+	.venv/bin/jupyter lab --notebook-dir=nbs $(if $(filter 0,$(shell id -u)),--allow-root)

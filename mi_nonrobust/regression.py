@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import scipy.special
 import scipy.stats
 import statsmodels.api as sm
 import torch

@@ -14,35 +14,52 @@ from typing import Callable
 import pandas as pd
 import torch
 
-from .adversarial import AdversarialTraining, AntiAdversarialTraining, make_threat, robust_accuracy
-from .attacks import Reconstructions, make_inversion
+import dataclasses
+
+from . import attacks as _attacks_module
+from .adversarial import make_threat, robust_accuracy
+from .attacks import Reconstructions
+from .defenses import DEFENSES, make_defense
+from .inversions import attack_prior, attack_prior_spec, inversion_code, make_inversion, prior_kind
 from .holdout import train_holdout_test
 from .core import (ArtifactCache, check_number, check_positive_int, fingerprint, lookup, make_generator,
                                source_version)
 from .data import load_dataset, mi_split
 from .metrics import SingularCovarianceWarning, eval_features, leakage_metrics
 from .priors import GANPrior, PriorConfig, prior_config, prior_spec, train_prior_cached
-from .train import NoDefense, TrainConfig, evaluate, model_spec, train_cached
+from .data import ImageDataset
+from .train import TrainConfig, evaluate, model_spec, train_cached
 
 # %% auto #0
-__all__ = ['DEFENSES', 'PRIORS', 'TARGET_DATA', 'JUDGE_DATA', 'JUDGE_MIN_PER_CLASS', 'SPACE_SUFFIX', 'REAL_REFERENCES',
-           'TRANSFERS', 'make_defenses', 'ExperimentSpec', 'judge_source', 'experiment_split', 'train_target',
-           'train_evaluator', 'train_judge', 'train_attacker_prior', 'invert_target', 'eps_name', 'image_metrics',
-           'run_experiment', 'reference_rows', 'summarize', 'SweepError', 'connect', 'sweep', 'bench_sweep']
+__all__ = ['PRIORS', 'TARGET_DATA', 'JUDGE_DATA', 'JUDGE_MIN_PER_CLASS', 'SPACE_SUFFIX', 'REAL_REFERENCES', 'TRANSFERS',
+           'make_defenses', 'ExperimentSpec', 'judge_source', 'experiment_split', 'train_target', 'train_evaluator',
+           'train_judge', 'train_attacker_prior', 'invert_target', 'eps_name', 'image_metrics', 'run_experiment',
+           'reference_rows', 'summarize', 'SweepError', 'connect', 'sweep', 'bench_sweep']
 
 # %% ../nbs/10_experiments.ipynb #5f0b3463
-DEFENSES = {'none': NoDefense, 'at': AdversarialTraining, 'atat': AntiAdversarialTraining}
+# stands in for the attacker's public images while a spec is validated (TL-DMI checks its data type only then)
+_PLACEHOLDER_PUBLIC = ImageDataset(torch.zeros(2, 1, 8, 8), torch.tensor([0, 1]), ['a', 'b'], 'placeholder', torch.arange(2))
 
 
-def make_defenses(entries: tuple = (),  # ((name, {hyperparameter: value}), ...) with names from `DEFENSES`
+def _pretrains(cls) -> bool:
+    return dataclasses.is_dataclass(cls) and 'pretrain_data' in {f.name for f in dataclasses.fields(cls)}
+
+
+def make_defenses(entries: tuple = (),  # ((name, {hyperparameter: value}), ...) with names from `defenses.DEFENSES`
+                  *, public: ImageDataset | None = None,  # the attacker's public images, for defenses that pretrain (TL-DMI)
+                  cache: ArtifactCache | None = None,  # where such pretraining is kept
                  ) -> list:
-    "Defense objects from `(name, kwargs)` pairs."
+    "Defense objects from `(name, kwargs)` pairs; defenses that pretrain on public data get the attacker's."
     defenses = []
     for entry in entries:
         if not (isinstance(entry, (tuple, list)) and len(entry) == 2 and isinstance(entry[1], dict)):
             raise ValueError(f"a defense entry is (name, {{hyperparameters}}), got {entry!r}")
         name, kwargs = entry
-        defenses.append(lookup(DEFENSES, name, 'defense')(**kwargs))
+        if _pretrains(lookup(DEFENSES, name, 'defense')) and 'pretrain_data' not in kwargs:
+            if public is None:
+                raise ValueError(f"defense {name!r} pretrains on the attacker's public images: pass public=")
+            kwargs = {**kwargs, 'pretrain_data': public, 'cache': cache}
+        defenses.append(make_defense(name, **kwargs))
     return defenses
 
 # %% ../nbs/10_experiments.ipynb #57928df4
@@ -65,13 +82,13 @@ class ExperimentSpec:
     target_data: str = 'private'  # 'private' (the real target) or 'surrogate' (trained on the attacker's own images)
     target_arch: str = 'cnn'  # a name of `models.MODELS`
     target: TrainConfig = TrainConfig(epochs=5, show_progress=False)  # target training (its seed is replaced by `seed`)
-    defenses: tuple = ()  # ((name, {hyperparameters}), ...), names from `DEFENSES`
+    defenses: tuple = ()  # ((name, {hyperparameters}), ...), names from `defenses.DEFENSES`
     eval_arch: str = 'eval_cnn'  # evaluation model architecture (must differ from the target's)
     eval: TrainConfig = TrainConfig(epochs=3, show_progress=False)  # evaluation model training
     eval_seed: int = 0  # seed of the evaluation model
     prior: str = 'disjoint_samples'  # one of `PRIORS`
     prior_config: PriorConfig = prior_config('quick', show_progress=False)  # GAN prior training (the quick profile's)
-    attack: str = 'gmi'  # a name of `attacks.INVERSIONS`
+    attack: str = 'gmi'  # a name of `inversions.INVERSIONS`
     attack_profile: str = 'quick'  # whose defaults the attack starts from: 'quick' (CPU) or 'paper'
     attack_kwargs: dict = field(default_factory=dict)  # hyperparameters that replace the profile's (the seed is `seed`)
     n_per_class: int = 8  # reconstructions per private class
@@ -100,12 +117,12 @@ class ExperimentSpec:
                              "(`reference_rows`) instead")
         if self.judge_data not in JUDGE_DATA:
             raise ValueError(f"judge_data must be one of {', '.join(JUDGE_DATA)}, got {self.judge_data!r}")
-        make_defenses(self.defenses)  # validates names and hyperparameters now, not after an hour of training
+        make_defenses(self.defenses, public=_PLACEHOLDER_PUBLIC)  # validates names and values now, not after an hour
         if self.eval_arch == self.target_arch:
             raise ValueError(f"eval_arch must differ from target_arch ({self.target_arch!r}): the evaluation model is an "
                              "independent judge of the reconstructions")
         attack = make_inversion(self.attack, profile=self.attack_profile, **self.attack_kwargs)  # checks names and values
-        if self.prior == 'none' and attack.needs_prior:
+        if self.prior == 'none' and prior_kind(self.attack) != 'none':
             raise ValueError(f"the {self.attack!r} attack needs a prior; use prior='disjoint_samples' or "
                              "'disjoint_classes', or attack='pixel'")
         for name in ('n_per_class', 'robust_steps', 'n_robust', 'holdout_permutations'): check_positive_int(f'ExperimentSpec.{name}', getattr(self, name))
@@ -186,11 +203,11 @@ def experiment_split(spec: ExperimentSpec) -> dict:
             'monitor': _per_class_head(split.private_test, 20), 'private_rest': rest}
 
 # %% ../nbs/10_experiments.ipynb #88c05cdc
-def _target_args(spec: ExperimentSpec, parts: dict) -> tuple:
+def _target_args(spec: ExperimentSpec, parts: dict, cache: ArtifactCache | None = None) -> tuple:
     config = replace(spec.target, seed=spec.seed, device=spec.device)
     data = parts['private_train'] if spec.target_data == 'private' else parts['surrogate_train']
     if data is None: raise ValueError("this split has no surrogate training data (prior='disjoint_classes')")
-    return spec.target_arch, data, config, make_defenses(spec.defenses)
+    return spec.target_arch, data, config, make_defenses(spec.defenses, public=parts['public'], cache=cache)
 
 
 def _eval_args(spec: ExperimentSpec, parts: dict) -> tuple:
@@ -209,7 +226,7 @@ def _prior_config(spec: ExperimentSpec) -> PriorConfig:
 
 def train_target(spec: ExperimentSpec, parts: dict, *, cache: ArtifactCache | None = None) -> torch.nn.Module:
     "The target classifier of the experiment (trained under its defenses, or loaded from the cache); a surrogate's on public data."
-    arch, data, config, defenses = _target_args(spec, parts)
+    arch, data, config, defenses = _target_args(spec, parts, cache)
     return train_cached(arch, data, config, defenses, eval_data=parts['monitor'], cache=cache).model
 
 
@@ -258,9 +275,13 @@ def _make_attack(spec):
 
 def _reconstruction_key(spec, parts):
     prior = None if spec.prior == 'none' else prior_spec(parts['public'], _prior_config(spec))
-    return {'target': _target_key(spec, parts), 'prior': prior, 'attack': spec.attack,
-            'hyperparameters': _make_attack(spec).hyperparameters(), 'n_per_class': spec.n_per_class,
-            'code': _module_code('attacks')}
+    key = {'target': _target_key(spec, parts), 'prior': prior, 'attack': spec.attack,
+           'hyperparameters': _make_attack(spec).hyperparameters(), 'n_per_class': spec.n_per_class,
+           'code': _module_code('attacks')}
+    if spec.attack not in _attacks_module.INVERSIONS:  # attacks of other modules, some with target-dependent priors
+        key.update(code=inversion_code(), attack_prior=attack_prior_spec(spec.attack, profile=spec.attack_profile,
+                                                                         seed=spec.seed, device=spec.device))
+    return key
 
 
 def _stage(log, name):
@@ -277,7 +298,9 @@ def invert_target(spec: ExperimentSpec, parts: dict, *, cache: ArtifactCache | N
     def build():
         model = target if target is not None else train_target(spec, parts, cache=cache)
         if spec.prior != 'none': _stage(log, 'prior')
-        prior = train_attacker_prior(spec, parts, cache=cache)
+        gan = train_attacker_prior(spec, parts, cache=cache)
+        prior = attack_prior(spec.attack, target=model, public=parts['public'], gan=gan, profile=spec.attack_profile,
+                             seed=spec.seed, device=spec.device, cache=cache)
         _stage(log, 'attack')
         found = _make_attack(spec).run(model, list(range(len(spec.private_classes))), spec.n_per_class, prior)
         return found.as_dict()

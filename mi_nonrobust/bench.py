@@ -26,7 +26,8 @@ from .train import TrainConfig, train
 
 # %% auto #0
 __all__ = ['BENCHMARKS', 'hand_written_epoch', 'peak_memory_mb', 'bench_train', 'bench_pgd', 'bench_atat', 'bench_features',
-           'bench_gmi', 'verdict', 'format_numbers', 'main']
+           'bench_gmi', 'bench_defense_costs', 'bench_attack_speed', 'bench_sweep_speedup', 'verdict', 'format_numbers',
+           'main']
 
 # %% ../nbs/13_bench.ipynb #8fa22be6
 def _sync(device):
@@ -198,7 +199,27 @@ def bench_gmi(*, arch: str = 'cnn',  # attacked model
             'per_class_recon_steps_per_s': numbers['batched_throughput'] / numbers['speedup'], 'ratio': numbers['speedup']}
 
 # %% ../nbs/13_bench.ipynb #1cf543cc
-BENCHMARKS = {'train': bench_train, 'pgd': bench_pgd, 'atat': bench_atat, 'features': bench_features, 'gmi': bench_gmi}
+def bench_defense_costs(*, device: str = 'auto') -> dict:
+    "Seconds per training step of every registered defense relative to a standard step (`defenses.bench_defenses`)."
+    from mi_nonrobust.defenses import bench_defenses  # imported here: the registry pulls in every defense family
+    rows = bench_defenses(device=device, show=False)
+    return {f"{r['defense']} ({r['arch']})": r['relative'] for r in rows}
+
+
+def bench_attack_speed(*, device: str = 'auto') -> dict:
+    "Reconstructions x steps per second of every attack, batched and per class (`inversions.bench_attacks`)."
+    from mi_nonrobust.inversions import bench_attacks
+    return bench_attacks(device=device, show=False)
+
+
+def bench_sweep_speedup(*, device: str = 'auto') -> dict:
+    "Speed-up of a 2-worker sweep over 1 worker, one torch thread each (`experiments.bench_sweep`)."
+    from mi_nonrobust.experiments import bench_sweep
+    return bench_sweep(device='cpu' if device == 'auto' else device)
+
+
+BENCHMARKS = {'train': bench_train, 'pgd': bench_pgd, 'atat': bench_atat, 'features': bench_features, 'gmi': bench_gmi,
+              'defenses': bench_defense_costs, 'attacks': bench_attack_speed, 'sweep': bench_sweep_speedup}
 
 
 def verdict(name: str, numbers: dict) -> str | None:
@@ -214,6 +235,12 @@ def verdict(name: str, numbers: dict) -> str | None:
                 f"({'within' if ok else 'OVER'} the bound 1.1(k+2) = {numbers['bound']:.1f})")
     if name == 'gmi':
         return f"all classes in one batch is {numbers['ratio']:.2f}x as fast as one class at a time"
+    if name == 'defenses':
+        bido = {k: v for k, v in numbers.items() if k.startswith('bido')}
+        worst = max(bido, key=bido.get)
+        return f"slowest BiDO step: {worst} at {bido[worst]:.2f}x a standard step ({'within' if bido[worst] <= 3 else 'OVER'} the 3x target)"
+    if name == 'sweep':
+        return f"{numbers['workers'] if 'workers' in numbers else 2} workers: {numbers['speedup']:.2f}x the speed of 1; rows identical: {numbers['identical_rows']}"
     return None
 
 

@@ -25,9 +25,10 @@ import mi_nonrobust
 from .core import atomic_write, lookup
 
 # %% auto #0
-__all__ = ['PROFILES', 'FIG2_PAPER', 'FIG2_FACES', 'FIGURES', 'FigureSpec', 'repo_root', 'figure_parameters', 'check_parameters',
-           'save_figure', 'split_timings', 'merge_timings', 'run_record_path', 'write_sidecar', 'read_sidecar',
-           'format_table', 'versions', 'code_version', 'update_manifest', 'run_figure', 'main']
+__all__ = ['PROFILES', 'FIG2_PAPER', 'FIG3_PAPER', 'FIG4_PAPER', 'FIG2_FACES', 'FIGURES', 'FigureSpec', 'repo_root',
+           'figure_parameters', 'check_parameters', 'save_figure', 'split_timings', 'merge_timings', 'run_record_path',
+           'write_sidecar', 'read_sidecar', 'format_table', 'versions', 'code_version', 'update_manifest', 'run_figure',
+           'main']
 
 # %% ../nbs/11_figures.ipynb #9f8a4089
 PROFILES = ('quick', 'paper')
@@ -49,6 +50,11 @@ class FigureSpec:
 FIG2_PAPER = dict(n_private_per_class=0, n_eval=0, target_epochs=30, target_batch_size=128, eval_epochs=20,
                   prior_epochs=100, prior_width=64, prior_images=0, attack_steps=1500, n_per_class=10, n_robust=2000,
                   holdout_reference=500, device='auto')
+# the dependency figure's paper profile: the headline's, TL-DMI pretrained for 5 epochs on the attacker's public images,
+# HSIC in batches of 128 (BiDO's training batch) and the Fisher information over 5,000 training images
+FIG3_PAPER = dict(FIG2_PAPER, tldmi_pretrain_epochs=5, hsic_batch_size=128, fisher_samples=5000)
+# the attack matrix's paper profile: the headline's data and targets, every attack at its paper defaults (GMI: 1,500 steps)
+FIG4_PAPER = {**{k: v for k, v in FIG2_PAPER.items() if k != 'attack_steps'}, 'attack_kwargs': {}}
 # faces: 10 images per identity, half held out (3 as the test's held-out reference, 2 unseen), 1 given to the unused
 # idealised attacker, 4 to train on; the prior sees the other 20 identities' 200 images, so it trains for more epochs
 FIG2_FACES = dict(dataset='att_faces', image_size=32, private_classes=list(range(20)), prior='disjoint_classes',
@@ -86,6 +92,17 @@ FIGURES = {
         description='AT&T faces at 32 px, 20 private identities, attacker prior on the other 20 identities: the '
                     'headline targets against prior-sample and real-image references',
         setting=FIG2_FACES, paper=dict(device='auto')),
+    'fig3_dependency': FigureSpec(
+        notebook='nbs/figs/fig3_dependency.ipynb',
+        description='Fashion-MNIST, 10 classes, idealised attacker: per-layer HSIC, Fisher information and leakage of '
+                    'standard, MID, BiDO (HSIC, COCO, BiDO**), NegLS, TL-DMI (two depths) and AT-AT targets',
+        paper=FIG3_PAPER),
+    'fig4_attacks': FigureSpec(
+        notebook='nbs/figs/fig4_attacks.ipynb',
+        description='Fashion-MNIST, 10 classes, idealised attacker: standard, AT robust and AT-AT targets under every '
+                    'attack (GMI, LOMMA, PPA, IF-GMI, KEDMI, PLG-MI, and the adaptive EOT-GMI and transfer attacks): '
+                    'attack accuracy, train-vs-holdout test, convergence, paired differences from standard',
+        paper=FIG4_PAPER),
 }
 
 

@@ -31,10 +31,11 @@ from .data import ImageDataset
 from .train import TrainConfig, evaluate, model_spec, train_cached
 
 # %% auto #0
-__all__ = ['PRIORS', 'TARGET_DATA', 'JUDGE_DATA', 'JUDGE_MIN_PER_CLASS', 'SPACE_SUFFIX', 'REAL_REFERENCES', 'TRANSFERS',
-           'make_defenses', 'ExperimentSpec', 'judge_source', 'experiment_split', 'train_target', 'train_evaluator',
-           'train_judge', 'train_attacker_prior', 'invert_target', 'eps_name', 'image_metrics', 'run_experiment',
-           'reference_rows', 'summarize', 'SweepError', 'connect', 'sweep', 'bench_sweep']
+__all__ = ['PRIORS', 'TARGET_DATA', 'JUDGE_DATA', 'HEADLINE_PARAMETERS', 'JUDGE_MIN_PER_CLASS', 'SPACE_SUFFIX', 'REAL_REFERENCES',
+           'TRANSFERS', 'make_defenses', 'ExperimentSpec', 'spec_from_parameters', 'judge_source', 'experiment_split',
+           'train_target', 'train_evaluator', 'train_judge', 'train_attacker_prior', 'invert_target', 'eps_name',
+           'image_metrics', 'run_experiment', 'reference_rows', 'summarize', 'SweepError', 'NotCached', 'CacheProbe',
+           'connect', 'sweep', 'bench_sweep']
 
 # %% ../nbs/10_experiments.ipynb #5f0b3463
 # stands in for the attacker's public images while a spec is validated (TL-DMI checks its data type only then)
@@ -131,6 +132,34 @@ class ExperimentSpec:
         object.__setattr__(self, 'private_classes', tuple(self.private_classes))
         object.__setattr__(self, 'robust_eps', tuple(float(e) for e in self.robust_eps))
         object.__setattr__(self, 'defenses', tuple((n, dict(k)) for n, k in self.defenses))
+
+# %% ../nbs/10_experiments.ipynb #2b4ee58e
+HEADLINE_PARAMETERS = ('dataset', 'image_size', 'private_classes', 'prior', 'n_private_per_class', 'test_fraction',
+                       'public_fraction', 'n_eval', 'target_epochs', 'target_batch_size', 'eval_epochs', 'prior_epochs',
+                       'prior_width', 'prior_images', 'attack_steps', 'n_per_class', 'robust_eps', 'n_robust',
+                       'holdout_reference', 'holdout_permutations', 'device')
+
+
+def spec_from_parameters(parameters: dict,  # a headline-figure template's parameters (names of `HEADLINE_PARAMETERS`)
+                         *, profile: str = 'quick',  # whose prior and attack defaults to start from: 'quick' or 'paper'
+                        ) -> ExperimentSpec:
+    "The experiment of the standard target that a headline-figure template's parameters describe."
+    missing = [k for k in HEADLINE_PARAMETERS if k not in parameters]
+    if missing: raise ValueError(f"parameters lack {', '.join(missing)}; a headline template sets all of {', '.join(HEADLINE_PARAMETERS)}")
+    if profile not in ('quick', 'paper'): raise ValueError(f"profile must be 'quick' or 'paper', got {profile!r}")
+    p = parameters
+    classes = tuple(p['private_classes']) or tuple(range(load_dataset(p['dataset'], size=p['image_size'] or None).num_classes))
+    return ExperimentSpec(
+        label='standard', dataset=p['dataset'], image_size=p['image_size'] or None, private_classes=classes,
+        prior=p['prior'], n_private_per_class=p['n_private_per_class'] or None, test_fraction=p['test_fraction'],
+        public_fraction=p['public_fraction'], n_eval=p['n_eval'] or None,
+        target=TrainConfig(epochs=p['target_epochs'], batch_size=p['target_batch_size'], show_progress=False),
+        eval=TrainConfig(epochs=p['eval_epochs'], show_progress=False),
+        prior_config=prior_config(profile, epochs=p['prior_epochs'], width=p['prior_width'],
+                                  max_images=p['prior_images'] or None, show_progress=False),
+        attack_profile=profile, attack_kwargs={'steps': p['attack_steps']}, n_per_class=p['n_per_class'],
+        robust_eps=tuple(p['robust_eps']), n_robust=p['n_robust'], holdout_reference=p['holdout_reference'] or None,
+        holdout_permutations=p['holdout_permutations'], device=p['device'])
 
 # %% ../nbs/10_experiments.ipynb #c22b8326
 def _halves(ds) -> tuple:
@@ -490,17 +519,18 @@ class SweepError(RuntimeError):
         self.table = table
 
 
-class _NotCached(Exception): pass
+class NotCached(Exception):
+    "An artifact that a read-only `CacheProbe` was asked for is not in the cache."
 
 
 _ABSENT = object()
 
 
-class _ProbeCache(ArtifactCache):
-    "The client's cache, read-only: answers jobs whose results are stored, and stops at the first missing artifact."
+class CacheProbe(ArtifactCache):
+    "A read-only view of an artifact cache: stored artifacts load, a missing one raises `NotCached` instead of being built."
     def get_or_build(self, kind, spec, build):
         value = self.load(kind, spec, default=_ABSENT)
-        if value is _ABSENT: raise _NotCached(kind)
+        if value is _ABSENT: raise NotCached(kind)
         return value
 
 
@@ -683,10 +713,10 @@ def sweep(specs: list,  # `ExperimentSpec`s
 
     _check_picklable([spec for _, spec in jobs])
     # jobs already finished are answered from the client's cache and never sent
-    results, probe = [None] * len(jobs), _ProbeCache(cache.root)
+    results, probe = [None] * len(jobs), CacheProbe(cache.root)
     for i, (kind, spec) in enumerate(jobs):
         try: results[i] = _run_job(kind, spec, probe, parts_of(spec))
-        except _NotCached: pass
+        except NotCached: pass
     pending = [i for i, r in enumerate(results) if r is None]
     if say: say(f"{len(jobs) - len(pending)} of {len(jobs)} jobs found in the cache")
     if not pending: return _table(results)

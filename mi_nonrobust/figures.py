@@ -51,8 +51,8 @@ FIG2_PAPER = dict(n_private_per_class=0, n_eval=0, target_epochs=30, target_batc
                   prior_epochs=100, prior_width=64, prior_images=0, attack_steps=1500, n_per_class=10, n_robust=2000,
                   holdout_reference=500, device='auto')
 # the dependency figure's paper profile: the headline's, TL-DMI pretrained for 5 epochs on the attacker's public images,
-# HSIC in batches of 128 (BiDO's training batch) and the Fisher information over 5,000 training images
-FIG3_PAPER = dict(FIG2_PAPER, tldmi_pretrain_epochs=5, hsic_batch_size=128, fisher_samples=5000)
+# HSIC in batches of 128 (BiDO's training batch) and the Fisher information over 5,000 training images, one process
+FIG3_PAPER = dict(FIG2_PAPER, tldmi_pretrain_epochs=5, hsic_batch_size=128, fisher_samples=5000, workers=1)
 # the attack matrix's paper profile: the headline's data and targets, every attack at its paper defaults (GMI: 1,500 steps)
 FIG4_PAPER = {**{k: v for k, v in FIG2_PAPER.items() if k != 'attack_steps'}, 'attack_kwargs': {}}
 # faces: 10 images per identity, half held out (3 as the test's held-out reference, 2 unseen), 1 given to the unused
@@ -92,11 +92,31 @@ FIGURES = {
         description='AT&T faces at 32 px, 20 private identities, attacker prior on the other 20 identities: the '
                     'headline targets against prior-sample and real-image references',
         setting=FIG2_FACES, paper=dict(device='auto')),
+    # the dependency figure's nine targets in three runs of under 20 minutes each on 2 cores (two experiments at once);
+    # they share the standard target, references, prior and evaluation model through the cache (and with fig2_headline)
     'fig3_dependency': FigureSpec(
         notebook='nbs/figs/fig3_dependency.ipynb',
         description='Fashion-MNIST, 10 classes, idealised attacker: per-layer HSIC, Fisher information and leakage of '
-                    'standard, MID, BiDO (HSIC, COCO, BiDO**), NegLS, TL-DMI (two depths) and AT-AT targets',
-        paper=FIG3_PAPER),
+                    'standard, MID, BiDO-HSIC and BiDO** (ten times the input weight) targets',
+        setting=dict(targets=['standard', 'MID', 'BiDO-HSIC', 'BiDO**'], workers=2), paper=FIG3_PAPER),
+    'fig3a_dependency': FigureSpec(
+        notebook='nbs/figs/fig3_dependency.ipynb',
+        description='Fashion-MNIST, 10 classes, idealised attacker: per-layer HSIC, Fisher information and leakage of '
+                    'standard, BiDO-COCO, NegLS and AT-AT targets',
+        setting=dict(targets=['standard', 'BiDO-COCO', 'NegLS', 'AT-AT'], workers=2), paper=FIG3_PAPER),
+    'fig3b_dependency': FigureSpec(
+        notebook='nbs/figs/fig3_dependency.ipynb',
+        description='Fashion-MNIST, 10 classes, idealised attacker: per-layer HSIC, per-stage Fisher information and '
+                    'leakage of standard and TL-DMI targets (2 and 3 of 4 stages frozen after public pretraining)',
+        setting=dict(targets=['standard', 'TL-DMI k2', 'TL-DMI k3'], workers=2), paper=FIG3_PAPER),
+    'fig3c_faces': FigureSpec(
+        notebook='nbs/figs/fig3_dependency.ipynb',
+        description='AT&T faces at 32 px, 20 private identities, attacker prior on the other 20 identities: per-layer '
+                    'HSIC, Fisher information and leakage of standard, BiDO-HSIC, BiDO** and TL-DMI targets',
+        # TL-DMI pretrains on the other identities' 200 images: more epochs for as many steps as on clothes
+        setting=dict(FIG2_FACES, targets=['standard', 'BiDO-HSIC', 'BiDO**', 'TL-DMI k2'], tldmi_pretrain_epochs=30,
+                     workers=2),
+        paper=dict(device='auto', workers=1)),
     'fig4_attacks': FigureSpec(
         notebook='nbs/figs/fig4_attacks.ipynb',
         description='Fashion-MNIST, 10 classes, idealised attacker: standard, AT robust and AT-AT targets under every '

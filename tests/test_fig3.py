@@ -10,7 +10,7 @@ TARGETS = ['standard', 'BiDO-HSIC', 'BiDO**', 'TL-DMI k2']
 TINY = dict(dataset='digits', image_size=28, private_classes=[0, 1, 2, 3, 4], seeds=[0, 1], targets=TARGETS,
             n_private_per_class=20, n_eval=300, target_epochs=2, tldmi_pretrain_epochs=1, eval_epochs=2, prior_epochs=1,
             prior_width=8, prior_images=300, attack_steps=10, n_per_class=2, robust_eps=[0.1], n_robust=50,
-            holdout_reference=10, holdout_permutations=100, hsic_batch_size=32, fisher_samples=40, device='cpu')
+            holdout_reference=10, holdout_permutations=100, hsic_batch_size=32, fisher_samples=40, device='cpu', workers=1)
 
 
 def test_fig3_writes_dependency_leakage_and_reading(tmp_path):

@@ -381,6 +381,10 @@ def main(argv=None):
                         help='override a notebook parameter (repeatable)')
     parser.add_argument('--list', action='store_true', help='list the figures and their parameters, then exit')
     parser.add_argument('--quiet', action='store_true', help="do not stream the notebooks' output (progress) while they run")
+    parser.add_argument('--workers', type=int, default=None, metavar='N',
+                        help='run each figure\'s experiments on N local worker processes (figures whose template has `workers`)')
+    parser.add_argument('--scheduler', default=None, metavar='ADDRESS',
+                        help='run them on the Dask cluster at ADDRESS, e.g. tcp://10.0.0.5:8786 (templates with `scheduler`)')
     args = parser.parse_args(argv)
     if args.list:
         for name, spec in FIGURES.items():
@@ -388,13 +392,21 @@ def main(argv=None):
             for k, v in figure_parameters(name).items(): print(f"    {k}: {v['type']} = {v['default']}  {v['help']}")
         return 0
     names = args.only or list(FIGURES)
+    if args.workers is not None and args.workers < 1: parser.error(f"--workers must be at least 1, got {args.workers}")
+    execution = {k: v for k, v in (('workers', args.workers), ('scheduler', args.scheduler)) if v is not None}
+    overrides = {}
     try:  # a wrong name or parameter is a usage error: one line and status 2, before any figure runs
         for name in names:
             spec = lookup(FIGURES, name, 'figure')
-            check_parameters(name, spec.parameters(args.profile, dict(args.param)))
+            declared = figure_parameters(name)
+            # --workers / --scheduler reach the figures whose templates can use them; the others run in one process
+            overrides[name] = {**{k: v for k, v in execution.items() if k in declared}, **dict(args.param)}
+            check_parameters(name, spec.parameters(args.profile, overrides[name]))
     except ValueError as e:
         parser.error(str(e))
     for name in names:
-        run_figure(name, profile=args.profile, parameters=dict(args.param), out_dir=args.out_dir,
+        skipped = sorted(set(execution) - set(overrides[name]))
+        if skipped: print(f"{name}: its template has no {' or '.join(skipped)} parameter; it runs in this process")
+        run_figure(name, profile=args.profile, parameters=overrides[name], out_dir=args.out_dir,
                    log_output=not args.quiet)
     return 0

@@ -76,3 +76,15 @@ def test_console_script_reports_a_bad_figure_in_one_line(tmp_path):
     assert 'Traceback' not in done.stderr, done.stderr
     assert done.stderr.strip().splitlines()[-1].startswith("mi_figures: error: unknown figure 'nosuchfig'; valid figures:")
     assert not (tmp_path / 'manifest.json').exists()
+
+
+def test_workers_and_scheduler_reach_the_templates_that_take_them(monkeypatch, capsys):
+    import mi_nonrobust.figures as figures
+    calls = {}
+    monkeypatch.setattr(figures, 'run_figure', lambda name, **kw: calls.setdefault(name, kw['parameters']))
+    assert figures.main(['--only', 'fig0_targets', 'fig2_headline', '--workers', '2', '--scheduler', 'tcp://10.0.0.5:8786']) == 0
+    assert calls == {'fig0_targets': {}, 'fig2_headline': {'workers': 2, 'scheduler': 'tcp://10.0.0.5:8786'}}
+    assert 'fig0_targets: its template has no scheduler or workers parameter' in capsys.readouterr().out
+    with pytest.raises(SystemExit) as stop:
+        figures.main(['--only', 'fig2_headline', '--workers', '0'])
+    assert stop.value.code == 2 and calls.keys() == {'fig0_targets', 'fig2_headline'}

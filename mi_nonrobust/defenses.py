@@ -15,6 +15,8 @@ import torch
 
 from .adversarial import AdversarialTraining, AntiAdversarialTraining
 from .bido import BiDO, BiDOCOCO, BiDOStar
+from .bido_plus import BiDOPlus, BiDOPlusEnergy, BiDOPlusOE, OutlierTraining
+from .calor import CALoR
 from .core import ArtifactCache, get_device, lookup
 from .data import ImageDataset, load_dataset, mi_split
 from .models import build_model
@@ -40,6 +42,11 @@ DEFENSES: dict[str, type] = {
     'rolss': SkipScaling,
     'ssf': SSF,
     'trapmid': TrapMID,
+    'bido_plus': BiDOPlus,
+    'bido_plus_oe': BiDOPlusOE,
+    'bido_plus_energy': BiDOPlusEnergy,
+    'ood': OutlierTraining,
+    'calor': CALoR,
 }
 
 
@@ -67,6 +74,7 @@ BENCH_ENTRIES = (  # (label, registry name, hyperparameters, architecture)
     ('negls', 'negls', {}, 'cnn'),
     ('tldmi', 'tldmi', {}, 'cnn'),
     ('trapmid', 'trapmid', {}, 'cnn'),
+    ('calor', 'calor', {}, 'cnn'),
     ('at', 'at', {}, 'cnn'),
     ('atat', 'atat', {}, 'cnn'),
     ('none (resnet18)', 'none', {}, 'resnet18'),

@@ -25,10 +25,10 @@ import mi_nonrobust
 from .core import atomic_write, lookup
 
 # %% auto #0
-__all__ = ['PROFILES', 'FIG2_PAPER', 'FIG3_PAPER', 'FIG4_PAPER', 'FIG4_GAN_ATTACKS', 'FIG2_FACES', 'FIGURES', 'FigureSpec',
-           'repo_root', 'figure_parameters', 'check_parameters', 'save_figure', 'split_timings', 'merge_timings',
-           'run_record_path', 'write_sidecar', 'read_sidecar', 'format_table', 'versions', 'code_version',
-           'update_manifest', 'run_figure', 'main']
+__all__ = ['PROFILES', 'FIG2_PAPER', 'FIG3_PAPER', 'FIG4_PAPER', 'FIG4_GAN_ATTACKS', 'FIG2_FACES', 'FIG5_PAPER', 'FIG6_PAPER',
+           'FIGURES', 'FigureSpec', 'repo_root', 'figure_parameters', 'check_parameters', 'save_figure',
+           'split_timings', 'merge_timings', 'run_record_path', 'write_sidecar', 'read_sidecar', 'format_table',
+           'versions', 'code_version', 'update_manifest', 'run_figure', 'main']
 
 # %% ../nbs/11_figures.ipynb #9f8a4089
 PROFILES = ('quick', 'paper')
@@ -61,6 +61,16 @@ FIG4_GAN_ATTACKS = ['gmi', 'lomma_gmi', 'eot_gmi', 'transfer_gmi', 'ppa', 'ifgmi
 FIG2_FACES = dict(dataset='att_faces', image_size=32, private_classes=list(range(20)), prior='disjoint_classes',
                   n_private_per_class=0, test_fraction=0.5, public_fraction=0.1, n_eval=0, target_epochs=100,
                   eval_epochs=100, prior_epochs=300, prior_images=0, n_per_class=3, n_robust=100, holdout_reference=3)
+
+# claim 2 (memorisation) at paper scale: 100 private images per class with permuted labels, trained long enough to fit
+# them (the template flags a permuted model below 99% training accuracy), the headline's paper-scale prior and GMI
+FIG5_PAPER = dict(n_private_per_class=100, target_epochs=200, n_eval=0, eval_epochs=20, prior_epochs=100, prior_width=64,
+                  prior_images=0, attack_steps=1500, n_per_class=10, device='auto')
+# claim 3 (pixel censoring) at paper scale: cnn targets at the lambda measured to keep about 3% of the pixels at 10,000
+# training images (lambda depends on the number of optimiser steps, so the training set keeps that size), 5 seeds
+FIG6_PAPER = dict(arch='cnn', lam=0.3, lambdas=[0.06, 0.3, 0.5], seeds=[0, 1, 2, 3, 4], n_eval=0, eval_epochs=20,
+                  prior_epochs=100, prior_width=64, prior_images=0, attack_steps=1500, n_per_class=10, n_bound=64,
+                  device='auto')
 
 FIGURES = {
     'fig0_targets': FigureSpec(
@@ -132,6 +142,19 @@ FIGURES = {
         description='Fashion-MNIST, 10 classes, idealised attacker: the same targets under GMI and the attacks that '
                     'train a GAN from each target (KEDMI, LOMMA on KEDMI, PLG-MI)',
         setting=dict(attacks=['gmi', 'kedmi', 'lomma_kedmi', 'plgmi'], workers=2), paper=dict(FIG4_PAPER, workers=1)),
+    'fig5_memorisation': FigureSpec(
+        notebook='nbs/figs/fig5_memorisation.ipynb',
+        description="Fashion-MNIST, 10 classes, idealised attacker (claim 2): a cnn trained on permuted labels to 100% "
+                    'training accuracy vs its true-label twin under GMI: accuracies, train-vs-holdout test and KNN to '
+                    'the images carrying each attacked label, with prior-sample and matched real references',
+        paper=FIG5_PAPER),
+    'fig6_pixels': FigureSpec(
+        notebook='nbs/figs/fig6_pixels.ipynb',
+        description='Fashion-MNIST, 10 classes, idealised attacker (claim 3): a model behind a group-lasso pixel mask '
+                    'that keeps about 3% of the pixels vs standard (and TL-DMI) under GMI: mask, accuracy vs pixels '
+                    'kept, attack accuracy, train-vs-holdout test, distances over kept and censored pixels, HCR and '
+                    'Cramer-Rao bounds',
+        paper=FIG6_PAPER),
 }
 
 

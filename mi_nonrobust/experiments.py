@@ -19,6 +19,7 @@ import dataclasses
 from . import attacks as _attacks_module
 from .adversarial import make_threat, robust_accuracy
 from .attacks import Reconstructions
+from .bido_plus import outlier_set
 from .defenses import DEFENSES, make_defense
 from .inversions import attack_prior, attack_prior_spec, inversion_code, make_inversion, prior_kind
 from .holdout import train_holdout_test
@@ -31,35 +32,51 @@ from .data import ImageDataset
 from .train import TrainConfig, evaluate, model_spec, train_cached
 
 # %% auto #0
-__all__ = ['PRIORS', 'TARGET_DATA', 'JUDGE_DATA', 'HEADLINE_PARAMETERS', 'JUDGE_MIN_PER_CLASS', 'SPACE_SUFFIX', 'REAL_REFERENCES',
-           'TRANSFERS', 'make_defenses', 'ExperimentSpec', 'spec_from_parameters', 'judge_source', 'experiment_split',
-           'train_target', 'train_evaluator', 'train_judge', 'train_attacker_prior', 'invert_target', 'eps_name',
-           'image_metrics', 'run_experiment', 'reference_rows', 'summarize', 'SweepError', 'NotCached', 'CacheProbe',
-           'connect', 'sweep', 'bench_sweep']
+__all__ = ['OUTLIER_SOURCES', 'N_OUTLIERS', 'PRIORS', 'TARGET_DATA', 'JUDGE_DATA', 'HEADLINE_PARAMETERS', 'JUDGE_MIN_PER_CLASS',
+           'SPACE_SUFFIX', 'REAL_REFERENCES', 'TRANSFERS', 'make_defenses', 'ExperimentSpec', 'spec_from_parameters',
+           'judge_source', 'experiment_split', 'train_target', 'train_evaluator', 'train_judge', 'train_attacker_prior',
+           'invert_target', 'eps_name', 'image_metrics', 'run_experiment', 'reference_rows', 'summarize', 'SweepError',
+           'NotCached', 'CacheProbe', 'connect', 'sweep', 'bench_sweep']
 
 # %% ../nbs/10_experiments.ipynb #5f0b3463
 # stands in for the attacker's public images while a spec is validated (TL-DMI checks its data type only then)
 _PLACEHOLDER_PUBLIC = ImageDataset(torch.zeros(2, 1, 8, 8), torch.tensor([0, 1]), ['a', 'b'], 'placeholder', torch.arange(2))
+_PLACEHOLDER_OUTLIERS = ImageDataset(torch.zeros(2, 1, 8, 8), torch.tensor([0, 1]), ['a', 'b'], 'placeholder outliers',
+                                     torch.arange(2))
 
 
-def _pretrains(cls) -> bool:
-    return dataclasses.is_dataclass(cls) and 'pretrain_data' in {f.name for f in dataclasses.fields(cls)}
+def _takes(cls, field_name: str) -> bool:
+    return dataclasses.is_dataclass(cls) and field_name in {f.name for f in dataclasses.fields(cls)}
+
+
+# auxiliary out-of-distribution images for BiDO+ and the other outlier terms: another source than the target's, so
+# that they overlap neither the private nor the attacker's images
+OUTLIER_SOURCES = {'fashion_mnist': 'mnist', 'mnist': 'fashion_mnist', 'digits': 'fashion_mnist',
+                   'att_faces': 'yale_b', 'yale_b': 'att_faces'}
+N_OUTLIERS = 5000  # auxiliary images drawn (seeded) from that source
 
 
 def make_defenses(entries: tuple = (),  # ((name, {hyperparameter: value}), ...) with names from `defenses.DEFENSES`
                   *, public: ImageDataset | None = None,  # the attacker's public images, for defenses that pretrain (TL-DMI)
                   cache: ArtifactCache | None = None,  # where such pretraining is kept
+                  private: ImageDataset | None = None,  # the private training images, for outlier terms (BiDO+)
+                  outliers: Callable[[], ImageDataset] | None = None,  # makes auxiliary OOD images when one needs them
                  ) -> list:
-    "Defense objects from `(name, kwargs)` pairs; defenses that pretrain on public data get the attacker's."
+    "Defense objects from `(name, kwargs)` pairs; defenses that pretrain get the attacker's images, outlier terms OOD ones."
     defenses = []
     for entry in entries:
         if not (isinstance(entry, (tuple, list)) and len(entry) == 2 and isinstance(entry[1], dict)):
             raise ValueError(f"a defense entry is (name, {{hyperparameters}}), got {entry!r}")
         name, kwargs = entry
-        if _pretrains(lookup(DEFENSES, name, 'defense')) and 'pretrain_data' not in kwargs:
+        cls = lookup(DEFENSES, name, 'defense')
+        if _takes(cls, 'pretrain_data') and 'pretrain_data' not in kwargs:
             if public is None:
                 raise ValueError(f"defense {name!r} pretrains on the attacker's public images: pass public=")
             kwargs = {**kwargs, 'pretrain_data': public, 'cache': cache}
+        if _takes(cls, 'outlier_data') and 'outlier_data' not in kwargs:
+            if outliers is None:
+                raise ValueError(f"defense {name!r} trains on auxiliary out-of-distribution images: pass outliers=")
+            kwargs = {**kwargs, 'outlier_data': outliers(), 'public_data': public, 'private_data': private}
         defenses.append(make_defense(name, **kwargs))
     return defenses
 
@@ -118,7 +135,8 @@ class ExperimentSpec:
                              "(`reference_rows`) instead")
         if self.judge_data not in JUDGE_DATA:
             raise ValueError(f"judge_data must be one of {', '.join(JUDGE_DATA)}, got {self.judge_data!r}")
-        make_defenses(self.defenses, public=_PLACEHOLDER_PUBLIC)  # validates names and values now, not after an hour
+        # validates names and values now, not after an hour (placeholders stand in for the data of the split)
+        make_defenses(self.defenses, public=_PLACEHOLDER_PUBLIC, outliers=lambda: _PLACEHOLDER_OUTLIERS)
         if self.eval_arch == self.target_arch:
             raise ValueError(f"eval_arch must differ from target_arch ({self.target_arch!r}): the evaluation model is an "
                              "independent judge of the reconstructions")
@@ -236,7 +254,14 @@ def _target_args(spec: ExperimentSpec, parts: dict, cache: ArtifactCache | None 
     config = replace(spec.target, seed=spec.seed, device=spec.device)
     data = parts['private_train'] if spec.target_data == 'private' else parts['surrogate_train']
     if data is None: raise ValueError("this split has no surrogate training data (prior='disjoint_classes')")
-    return spec.target_arch, data, config, make_defenses(spec.defenses, public=parts['public'], cache=cache)
+    def outliers():
+        source = OUTLIER_SOURCES.get(spec.dataset)
+        if source is None:
+            raise ValueError(f"no auxiliary out-of-distribution source is set for {spec.dataset!r} (known: "
+                             f"{', '.join(OUTLIER_SOURCES)}); pass outlier_data=outlier_set(...) in the defense's hyperparameters")
+        return outlier_set(source, like=parts['private_train'], n=N_OUTLIERS, seed=0)
+    return spec.target_arch, data, config, make_defenses(spec.defenses, public=parts['public'], cache=cache,
+                                                         private=parts['private_train'], outliers=outliers)
 
 
 def _eval_args(spec: ExperimentSpec, parts: dict) -> tuple:

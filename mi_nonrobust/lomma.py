@@ -20,6 +20,7 @@ from .attacks import (GMI, Inversion, LossHistory, Reconstructions, _check_class
 from .core import (ArtifactCache, check_number, check_positive_int, check_seed, evaluating, fingerprint,
                                get_device, lookup, make_generator, module_device, progress, source_version)
 from .data import ImageDataset
+from .metrics import eval_features
 from .models import build_model
 from .priors import GANPrior
 
@@ -331,9 +332,7 @@ def mean_features(model: nn.Module,  # an `ImageClassifier` (with `.features`)
     if not callable(getattr(model, 'features', None)):
         raise ValueError(f"LOMMA's feature regulariser needs models with .features (models.ImageClassifier), got "
                          f"{type(model).__name__}")
-    device = module_device(model)
-    with evaluating(model):
-        return sum(model.features(b.to(device)).float().sum(0) for b in images.split(batch_size)) / len(images)
+    return eval_features(model, images, batch_size=batch_size).mean(0).to(module_device(model))
 
 
 def augmented_prior(gan: GANPrior,  # the attacker's unconditional GAN prior

@@ -240,7 +240,8 @@ def verdict(name: str, numbers: dict) -> str | None:
         worst = max(bido, key=bido.get)
         return f"slowest BiDO step: {worst} at {bido[worst]:.2f}x a standard step ({'within' if bido[worst] <= 3 else 'OVER'} the 3x target)"
     if name == 'sweep':
-        return f"{numbers['workers'] if 'workers' in numbers else 2} workers: {numbers['speedup']:.2f}x the speed of 1; rows identical: {numbers['identical_rows']}"
+        workers = next(k for k in numbers if k.endswith('_workers')).split('_')[1]  # `seconds_{N}_workers`
+        return f"{workers} workers: {numbers['speedup']:.2f}x the speed of 1; rows identical: {numbers['identical_rows']}"
     return None
 
 

@@ -14,7 +14,7 @@ from .attacks import _prior_image_shape
 from .core import ArtifactCache, check_number, check_positive_int, module_device, progress
 from .data import ImageDataset
 from .lomma import (AugmentedPrior, ClassStreams, DistillConfig, SearchInversion, check_prior_kind,
-                                logit_loss, surrogate_bundle)
+                                lomma_identity, surrogate_bundle)
 from .ppa import random_resized_crop
 from .priors_conditional import ConditionalPrior, KEDMIPrior, max_margin_loss, realness
 
@@ -111,13 +111,15 @@ class LOMMAKEDMI(KEDMI):
     clip: float | None = 1.0  # LOMMA's KEDMI clamps z to [-1, 1]
     lambda_reg: float = 1.0  # weight of the feature regulariser
     augment: bool = True  # average over the target and the surrogates
+    normalise: bool = True  # regulariser in units of the public features' spread (False: LOMMA's raw form)
 
     name = 'lomma_kedmi'
 
     def __post_init__(self):
         super().__post_init__()
         check_number('lambda_reg', self.lambda_reg)
-        if not isinstance(self.augment, bool): raise ValueError(f"augment must be True or False, got {self.augment!r}")
+        for name in ('augment', 'normalise'):
+            if not isinstance(getattr(self, name), bool): raise ValueError(f"{name} must be True or False, got {getattr(self, name)!r}")
 
     def _check_kind(self, prior):
         check_prior_kind(prior, self.name, AugmentedPrior, 'dmi.augmented_kedmi_prior: KEDMI\'s GAN with surrogates')
@@ -126,8 +128,8 @@ class LOMMAKEDMI(KEDMI):
     def _modules(self, prior): return [*super()._modules(prior), *prior.surrogates]
 
     def _identity(self, target, prior, x, labels):
-        models = [target, *prior.surrogates] if self.augment else [target]
-        return sum(logit_loss(m, x, labels, mu, self.lambda_reg) for m, mu in zip(models, prior.feature_means)) / len(models)
+        return lomma_identity(target, prior, x, labels, lambda_reg=self.lambda_reg, augment=self.augment,
+                              normalise=self.normalise)
 
 # %% ../nbs/08e_dmi.ipynb #7cea587f
 @dataclass(kw_only=True)

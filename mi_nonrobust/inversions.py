@@ -19,7 +19,7 @@ from .core import ArtifactCache, get_device, lookup, source_version
 from .data import ImageDataset
 from .dmi import DMI_INVERSIONS, DMI_PROFILES, augmented_kedmi_prior
 from .lomma import (LOMMA_INVERSIONS, LOMMA_PROFILES, AugmentedPrior, augmented_prior, distill_config,
-                                mean_features)
+                                feature_spread, mean_features)
 from .models import build_model
 from .ppa import PPA_INVERSIONS, PPA_PROFILES
 from .priors import GANPrior, build_gan
@@ -142,6 +142,7 @@ def bench_priors(*, arch: str = 'cnn', n_classes: int = 5, prior_width: int = 16
                   for i, a in enumerate(distill_config('quick').archs)]
     images = torch.rand(64, *shape)
     means = [mean_features(m, images) for m in (target, *surrogates)]
+    spreads = [feature_spread(m, images, mu) for m, mu in zip((target, *surrogates), means)]
     q = prior_profile('kedmi', 'quick')
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(0)
@@ -152,8 +153,8 @@ def bench_priors(*, arch: str = 'cnn', n_classes: int = 5, prior_width: int = 16
         cgan = ConditionalPrior(ConditionalGenerator(image_shape=shape, num_classes=n_classes, width=prior_width).eval(),
                                 ProjectionDiscriminator(image_shape=shape, num_classes=n_classes, width=prior_width).eval(),
                                 image_shape=shape, num_classes=n_classes).to(device)
-    return {'target': target, 'none': None, 'gan': gan, 'gan+surrogates': AugmentedPrior(gan, surrogates, means),
-            'kedmi': kedmi, 'kedmi+surrogates': AugmentedPrior(kedmi, surrogates, means), 'conditional': cgan}
+    return {'target': target, 'none': None, 'gan': gan, 'gan+surrogates': AugmentedPrior(gan, surrogates, means, [], spreads),
+            'kedmi': kedmi, 'kedmi+surrogates': AugmentedPrior(kedmi, surrogates, means, [], spreads), 'conditional': cgan}
 
 
 def bench_attacks(*, names: tuple | None = None,  # attacks to time (default: all of `INVERSIONS`)

@@ -28,7 +28,7 @@ from .priors import GANPrior
 __all__ = ['PAPER_DISTILL', 'QUICK_DISTILL', 'DISTILL_PROFILES', 'LOMMA_PROFILES', 'LOMMA_INVERSIONS', 'describe_prior',
            'check_prior_kind', 'ClassStreams', 'SearchInversion', 'LatentSearch', 'DistillConfig', 'distill_config',
            'distill_surrogates', 'model_digest', 'distill_spec', 'distill_cached', 'AugmentedPrior', 'mean_features',
-           'augmented_prior', 'surrogate_bundle', 'logit_loss', 'LOMMAGMI']
+           'feature_spread', 'augmented_prior', 'surrogate_bundle', 'logit_loss', 'lomma_identity', 'LOMMAGMI']
 
 # %% ../nbs/08a_lomma.ipynb #1b2b1ddf
 def describe_prior(prior) -> str:
@@ -303,11 +303,12 @@ def distill_cached(target: nn.Module,  # the model under attack
 # %% ../nbs/08a_lomma.ipynb #0de6a96c
 @dataclass(eq=False)
 class AugmentedPrior:
-    "A GAN prior, surrogates distilled from the target, and mean public features of the target and each surrogate."
+    "A GAN prior, surrogates distilled from the target, and the public features' mean and spread for each model."
     gan: GANPrior  # the GAN prior (a `priors_conditional.KEDMIPrior` for LOMMA on KEDMI)
     surrogates: list  # classifiers distilled from the target's outputs on public data
     feature_means: list  # [target's, first surrogate's, ...] mean penultimate feature on public images, each (D_m,)
     histories: list = field(default_factory=list)  # distillation histories, one per surrogate
+    feature_spreads: list = field(default_factory=list)  # [target's, ...] mean ‖φ(x) − μ‖² over the same public images
 
     generator = property(lambda self: self.gan.generator)
     critic = property(lambda self: self.gan.critic)
@@ -335,6 +336,17 @@ def mean_features(model: nn.Module,  # an `ImageClassifier` (with `.features`)
     return eval_features(model, images, batch_size=batch_size).mean(0).to(module_device(model))
 
 
+@torch.no_grad()
+def feature_spread(model: nn.Module,  # an `ImageClassifier` (with `.features`)
+                   images: torch.Tensor,  # (N, C, H, W) public images in [0,1]
+                   mean: torch.Tensor,  # (D,) the model's mean feature on `images` (`mean_features`)
+                   batch_size: int = 512,
+                  ) -> float:
+    "Mean squared distance ‖φ(x) − μ‖² of the penultimate features of `images` from their mean: the regulariser's scale."
+    features = eval_features(model, images, batch_size=batch_size)
+    return float((features - mean.to(features.device)).pow(2).sum(1).mean())
+
+
 def augmented_prior(gan: GANPrior,  # the attacker's unconditional GAN prior
                     target: nn.Module,  # the model under attack
                     public: ImageDataset,  # the attacker's public images
@@ -350,11 +362,13 @@ def surrogate_bundle(target: nn.Module,  # the model under attack
                      public: ImageDataset,  # the attacker's public images
                      config: DistillConfig = DistillConfig(),  # distillation hyperparameters
                      *, cache: ArtifactCache | None = None,  # where the surrogates are kept
-                    ) -> tuple[list, list, list]:
-    "Surrogates distilled from `target` (cached), the mean public features of the target and each, and the histories."
+                    ) -> tuple[list, list, list, list]:
+    "Surrogates distilled from `target` (cached), the public features' means, the histories, the features' spreads."
     surrogates, histories = distill_cached(target, public, config, cache=cache)
     images = public.images[torch.randperm(len(public), generator=make_generator(config.seed))[:config.feature_images]]
-    return surrogates, [mean_features(m, images) for m in (target, *surrogates)], histories
+    models = (target, *surrogates)
+    means = [mean_features(m, images) for m in models]
+    return surrogates, means, histories, [feature_spread(m, images, mu) for m, mu in zip(models, means)]
 
 # %% ../nbs/08a_lomma.ipynb #842d3a4c
 def logit_loss(model: nn.Module,  # an `ImageClassifier` (with `.features` and `.head`)
@@ -362,12 +376,33 @@ def logit_loss(model: nn.Module,  # an `ImageClassifier` (with `.features` and `
                labels: torch.Tensor,  # (N,) intended classes
                feature_mean: torch.Tensor,  # (D,) the model's mean penultimate feature on public images
                lambda_reg: float,  # weight of the feature regulariser
+               feature_scale: float = 1.0,  # the regulariser is divided by this (1: LOMMA's raw form)
               ) -> torch.Tensor:
-    "LOMMA's identity loss per image, (N,): −ℓ_c(x) + λ_reg‖φ(x) − μ‖² (the regulariser skipped when λ_reg = 0)."
+    "LOMMA's identity loss per image, (N,): −ℓ_c(x) + λ_reg‖φ(x) − μ‖² / scale (the regulariser skipped when λ_reg = 0)."
     if lambda_reg == 0: return -model(x).float().gather(1, labels[:, None]).squeeze(1)
     features = model.features(x)
     logits = model.head(features).float()
-    return -logits.gather(1, labels[:, None]).squeeze(1) + lambda_reg * (features.float() - feature_mean).pow(2).sum(1)
+    pull = (features.float() - feature_mean).pow(2).sum(1) / feature_scale
+    return -logits.gather(1, labels[:, None]).squeeze(1) + lambda_reg * pull
+
+
+def lomma_identity(target: nn.Module,  # the model under attack
+                   prior: AugmentedPrior,  # its surrogates and the public features' means and spreads
+                   x: torch.Tensor,  # (N, C, H, W) candidate images
+                   labels: torch.Tensor,  # (N,) intended classes
+                   *, lambda_reg: float,  # weight of the feature regulariser
+                   augment: bool,  # average over the target and the surrogates
+                   normalise: bool,  # divide each model's regulariser by its public feature spread
+                  ) -> torch.Tensor:
+    "LOMMA's identity loss (N,) averaged over the target and (with `augment`) the surrogates."
+    models = [target, *prior.surrogates] if augment else [target]
+    if normalise and len(prior.feature_spreads) < len(models):
+        raise ValueError("normalise=True needs the public feature spreads of the target and every surrogate "
+                         "(AugmentedPrior.feature_spreads, filled by augmented_prior); build the prior with "
+                         "augmented_prior, or set normalise=False for LOMMA's raw regulariser")
+    scales = prior.feature_spreads if normalise else [1.0] * len(models)
+    return sum(logit_loss(m, x, labels, mu, lambda_reg, s)
+               for m, mu, s in zip(models, prior.feature_means, scales)) / len(models)
 
 
 @dataclass(kw_only=True)
@@ -375,13 +410,15 @@ class LOMMAGMI(LatentSearch):
     "GMI with LOMMA's logit loss and model augmentation (Nguyen et al., CVPR 2023)."
     lambda_reg: float = 1.0  # weight of the feature regulariser ‖φ(x) − μ_pub‖² (LOMMA's configs: 1)
     augment: bool = True  # average the identity loss over the target and the surrogates (model augmentation)
+    normalise: bool = True  # regulariser in units of the public features' spread (False: LOMMA's raw ‖φ − μ‖²)
 
     name = 'lomma_gmi'
 
     def __post_init__(self):
         super().__post_init__()
         check_number('lambda_reg', self.lambda_reg)
-        if not isinstance(self.augment, bool): raise ValueError(f"augment must be True or False, got {self.augment!r}")
+        for name in ('augment', 'normalise'):
+            if not isinstance(getattr(self, name), bool): raise ValueError(f"{name} must be True or False, got {getattr(self, name)!r}")
 
     def _check_kind(self, prior):
         check_prior_kind(prior, self.name, AugmentedPrior, 'lomma.augmented_prior: a GAN prior with surrogates')
@@ -389,9 +426,8 @@ class LOMMAGMI(LatentSearch):
     def _modules(self, prior): return [prior.generator, prior.critic, *prior.surrogates]
 
     def _identity(self, target, prior, x, labels, state):
-        models = [target, *prior.surrogates] if self.augment else [target]
-        return sum(logit_loss(m, x, labels, mu, self.lambda_reg)
-                   for m, mu in zip(models, prior.feature_means)) / len(models)
+        return lomma_identity(target, prior, x, labels, lambda_reg=self.lambda_reg, augment=self.augment,
+                              normalise=self.normalise)
 
 # %% ../nbs/08a_lomma.ipynb #c9141519
 LOMMA_PROFILES = {'lomma_gmi': {'paper': {}, 'quick': {'steps': 100, 'lr': 1e-2, 'restarts': 2}}}

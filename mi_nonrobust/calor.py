@@ -15,7 +15,7 @@ from .core import check_number, check_positive_int, check_seed, evaluating, look
 from .train import Defense
 
 # %% auto #0
-__all__ = ['CONFIDENCE_TERMS', 'LowRankHead', 'soft_target_term', 'hinge_term', 'CALoR', 'input_gradient_norms']
+__all__ = ['CONFIDENCE_TERMS', 'LowRankHead', 'soft_target_term', 'hinge_term', 'CALoR', 'input_gradient_norms', 'head_codes']
 
 # %% ../nbs/06g_calor.ipynb #3f8d4089
 class LowRankHead(nn.Module):
@@ -137,3 +137,27 @@ def input_gradient_norms(model: nn.Module,  # a classifier of [0,1] images
             grad, = torch.autograd.grad(loss, x)
             norms.append(grad.flatten(1).norm(dim=1).cpu())
     return torch.cat(norms)
+
+# %% ../nbs/06g_calor.ipynb #55e923f3
+def head_codes(model: nn.Module,  # a classifier whose `head` is a `LowRankHead`
+               images: torch.Tensor,  # (N, C, H, W) in [0,1], e.g. the training images
+               labels: torch.Tensor,  # (N,) their classes
+               *, saturation: float = 2.0,  # |pre-activation| above which a tanh unit counts as saturated
+              ) -> dict:
+    "Sign codes of a low-rank head's r units per class: distinct codes, purity, saturated share, and the chance count."
+    head = getattr(model, 'head', None)
+    if not isinstance(head, LowRankHead):
+        raise ValueError(f"head_codes reads a LowRankHead (`CALoR().transform(model)`), got {type(head).__name__}")
+    if images.ndim != 4 or labels.shape != (len(images),):
+        raise ValueError(f"images must be (N, C, H, W) and labels (N,), got {tuple(images.shape)} and {tuple(labels.shape)}")
+    check_number('saturation', saturation, positive=True)
+    with evaluating(model), torch.no_grad():
+        z = head.down(model.features(images.to(module_device(model)))).float().cpu()
+    code = (z > 0).long() @ (2 ** torch.arange(head.rank))  # the sign pattern as one integer per image
+    classes = labels.unique().tolist()
+    per_class = {c: torch.mode(code[labels == c]).values.item() for c in classes}
+    purity = sum((code[labels == c] == per_class[c]).float().mean().item() for c in classes) / len(classes)
+    k = 2 ** head.rank
+    return {'codes': per_class, 'distinct': len(set(per_class.values())), 'purity': purity,
+            'saturated': (z.abs() > saturation).float().mean().item(),
+            'chance_distinct': k * (1 - (1 - 1 / k) ** len(classes))}

@@ -14,7 +14,7 @@ from .attacks import _prior_image_shape
 from .core import ArtifactCache, check_number, check_positive_int, module_device, progress
 from .data import ImageDataset
 from .lomma import (AugmentedPrior, ClassStreams, DistillConfig, SearchInversion, check_prior_kind,
-                                lomma_identity, surrogate_bundle)
+                                LOMMATerms, surrogate_bundle)
 from .ppa import random_resized_crop
 from .priors_conditional import ConditionalPrior, KEDMIPrior, max_margin_loss, realness
 
@@ -106,20 +106,15 @@ def augmented_kedmi_prior(kedmi: KEDMIPrior,  # KEDMI's GAN for this target
 
 
 @dataclass(kw_only=True)
-class LOMMAKEDMI(KEDMI):
+class LOMMAKEDMI(KEDMI, LOMMATerms):
     "KEDMI with LOMMA's logit loss and model augmentation (Nguyen et al., CVPR 2023)."
     clip: float | None = 1.0  # LOMMA's KEDMI clamps z to [-1, 1]
-    lambda_reg: float = 1.0  # weight of the feature regulariser
-    augment: bool = True  # average over the target and the surrogates
-    normalise: bool = True  # regulariser in units of the public features' spread (False: LOMMA's raw form)
 
     name = 'lomma_kedmi'
 
     def __post_init__(self):
         super().__post_init__()
-        check_number('lambda_reg', self.lambda_reg)
-        for name in ('augment', 'normalise'):
-            if not isinstance(getattr(self, name), bool): raise ValueError(f"{name} must be True or False, got {getattr(self, name)!r}")
+        self.check_lomma()
 
     def _check_kind(self, prior):
         check_prior_kind(prior, self.name, AugmentedPrior, 'dmi.augmented_kedmi_prior: KEDMI\'s GAN with surrogates')
@@ -127,9 +122,7 @@ class LOMMAKEDMI(KEDMI):
 
     def _modules(self, prior): return [*super()._modules(prior), *prior.surrogates]
 
-    def _identity(self, target, prior, x, labels):
-        return lomma_identity(target, prior, x, labels, lambda_reg=self.lambda_reg, augment=self.augment,
-                              normalise=self.normalise)
+    def _identity(self, target, prior, x, labels): return self.lomma_loss(target, prior, x, labels)
 
 # %% ../nbs/08e_dmi.ipynb #7cea587f
 @dataclass(kw_only=True)

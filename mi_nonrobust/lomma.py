@@ -28,7 +28,8 @@ from .priors import GANPrior
 __all__ = ['PAPER_DISTILL', 'QUICK_DISTILL', 'DISTILL_PROFILES', 'LOMMA_PROFILES', 'LOMMA_INVERSIONS', 'describe_prior',
            'check_prior_kind', 'ClassStreams', 'SearchInversion', 'LatentSearch', 'DistillConfig', 'distill_config',
            'distill_surrogates', 'model_digest', 'distill_spec', 'distill_cached', 'AugmentedPrior', 'mean_features',
-           'feature_spread', 'augmented_prior', 'surrogate_bundle', 'logit_loss', 'lomma_identity', 'LOMMAGMI']
+           'feature_spread', 'augmented_prior', 'surrogate_bundle', 'logit_loss', 'lomma_identity', 'LOMMATerms',
+           'LOMMAGMI']
 
 # %% ../nbs/08a_lomma.ipynb #1b2b1ddf
 def describe_prior(prior) -> str:
@@ -406,28 +407,39 @@ def lomma_identity(target: nn.Module,  # the model under attack
 
 
 @dataclass(kw_only=True)
-class LOMMAGMI(LatentSearch):
-    "GMI with LOMMA's logit loss and model augmentation (Nguyen et al., CVPR 2023)."
+class LOMMATerms:
+    "LOMMA's identity-loss hyperparameters, their checks and the loss, for LOMMA on any latent search."
     lambda_reg: float = 1.0  # weight of the feature regulariser ‖φ(x) − μ_pub‖² (LOMMA's configs: 1)
     augment: bool = True  # average the identity loss over the target and the surrogates (model augmentation)
     normalise: bool = True  # regulariser in units of the public features' spread (False: LOMMA's raw ‖φ − μ‖²)
 
+    def check_lomma(self) -> None:
+        "Raise a `ValueError` naming a bad LOMMA hyperparameter."
+        check_number('lambda_reg', self.lambda_reg)
+        for name in ('augment', 'normalise'):
+            if not isinstance(getattr(self, name), bool): raise ValueError(f"{name} must be True or False, got {getattr(self, name)!r}")
+
+    def lomma_loss(self, target, prior, x, labels) -> torch.Tensor:
+        "`lomma_identity` with these hyperparameters, (N,)."
+        return lomma_identity(target, prior, x, labels, lambda_reg=self.lambda_reg, augment=self.augment,
+                              normalise=self.normalise)
+
+
+@dataclass(kw_only=True)
+class LOMMAGMI(LatentSearch, LOMMATerms):
+    "GMI with LOMMA's logit loss and model augmentation (Nguyen et al., CVPR 2023)."
     name = 'lomma_gmi'
 
     def __post_init__(self):
         super().__post_init__()
-        check_number('lambda_reg', self.lambda_reg)
-        for name in ('augment', 'normalise'):
-            if not isinstance(getattr(self, name), bool): raise ValueError(f"{name} must be True or False, got {getattr(self, name)!r}")
+        self.check_lomma()
 
     def _check_kind(self, prior):
         check_prior_kind(prior, self.name, AugmentedPrior, 'lomma.augmented_prior: a GAN prior with surrogates')
 
     def _modules(self, prior): return [prior.generator, prior.critic, *prior.surrogates]
 
-    def _identity(self, target, prior, x, labels, state):
-        return lomma_identity(target, prior, x, labels, lambda_reg=self.lambda_reg, augment=self.augment,
-                              normalise=self.normalise)
+    def _identity(self, target, prior, x, labels, state): return self.lomma_loss(target, prior, x, labels)
 
 # %% ../nbs/08a_lomma.ipynb #c9141519
 LOMMA_PROFILES = {'lomma_gmi': {'paper': {}, 'quick': {'steps': 100, 'lr': 1e-2, 'restarts': 2}}}

@@ -68,9 +68,14 @@ def prior_kind(name: str) -> str:
     return PRIOR_KINDS[name]
 
 
-def inversion_code() -> str:
-    "Fingerprint of the source of every attack module (part of a reconstruction's cache key)."
-    return source_version(*(importlib.import_module(f'mi_nonrobust.{m}') for m in INVERSION_MODULES))
+def inversion_code(name: str | None = None,  # an attack of `INVERSIONS`; None: every attack
+                  ) -> str:
+    "Fingerprint of the attack code a reconstruction depends on (part of its cache key)."
+    # the attacks of `attacks` (GMI, pixel, prior samples) use no other attack module: editing LOMMA must not
+    # invalidate hours of cached GMI reconstructions
+    if name is not None: lookup(INVERSIONS, name, 'inversion')
+    modules = ('attacks',) if name in attacks.INVERSIONS else INVERSION_MODULES
+    return source_version(*(importlib.import_module(f'mi_nonrobust.{m}') for m in modules))
 
 # %% ../nbs/08z_inversions.ipynb #6bd4d5fa
 def _need_gan(name, gan):

@@ -155,6 +155,32 @@ FIGURES = {
                     'kept, attack accuracy, train-vs-holdout test, distances over kept and censored pixels, HCR and '
                     'Cramer-Rao bounds',
         paper=FIG6_PAPER),
+    # the seed papers' own methods (BiDO+, CALoR, TL-DMI's layer analysis), each beside its seed's claim
+    # BiDO-HSIC comes from fig3_dependency's cache, the standard target and references from fig2_headline's; the three
+    # BiDO+ targets (both terms, each alone) x 5 seeds in about 15 minutes on 2 cores (two experiments at once)
+    'fig7_bido_plus': FigureSpec(
+        notebook='nbs/figs/fig7_bido_plus.ipynb',
+        description='Fashion-MNIST, 10 classes, idealised attacker (seed: BiDO+): standard, BiDO-HSIC and BiDO-HSIC+ '
+                    '(outlier exposure and energy margins on 4,000 MNIST outliers; each term alone): clean accuracy, '
+                    'AUROC and FPR95 (max-softmax, energy) on held-out MNIST and scikit-learn digits, leakage with '
+                    'references, BiDO-HSIC+ - BiDO-HSIC beside the seed',
+        setting=dict(workers=2), paper=dict(FIG2_PAPER, n_id=0, n_ood=0, workers=1)),
+    # CALoR's rank x tanh x confidence-term grid (2 x 2 x 2 cells, 3 seeds) in one run of about 15 minutes on 2 cores
+    # (two experiments at once); the standard target, references, prior and evaluation model from fig2_headline's cache
+    'fig8_calor': FigureSpec(
+        notebook='nbs/figs/fig8_calor.ipynb',
+        description='Fashion-MNIST, 10 classes, idealised attacker (seed: CALoR): low-rank head rank x tanh x '
+                    'confidence term (a reconstruction): clean accuracy against leakage with references, the input '
+                    'gradient that reaches the attacker, GMI convergence, paired differences and factor contrasts',
+        setting=dict(workers=2),
+        paper=dict(FIG2_PAPER, seeds=[0, 1, 2, 3, 4], ranks=[2, 4, 8], n_gradient=100, workers=1)),
+    'fig9_tl_dmi': FigureSpec(
+        notebook='nbs/figs/fig9_tl_dmi.ipynb',
+        description="Fashion-MNIST, 10 classes, idealised attacker (seed: TL-DMI): per-stage Fisher information of the "
+                    'standard and TL-DMI targets; clean accuracy, attack accuracy, train-vs-holdout test and parameters '
+                    'trained as the number of fine-tuned stages grows (0 to 4 of 4 frozen), with references',
+        setting=dict(workers=2),
+        paper={k: v for k, v in FIG3_PAPER.items() if k != 'hsic_batch_size'}),  # fig3's, without its HSIC
 }
 
 

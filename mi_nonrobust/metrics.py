@@ -234,7 +234,6 @@ def frechet_distance(mu1,  # mean (D,) of the first Gaussian (numpy array or ten
                      sigma1,  # covariance (D, D) of the first Gaussian
                      mu2,  # mean (D,) of the second Gaussian
                      sigma2,  # covariance (D, D) of the second Gaussian
-                     *, eps: float = 1e-6,  # ε of the ε·I offset used when the matrix square root is ill-conditioned
                     ) -> float:
     "Fréchet distance ‖μ₁ − μ₂‖² + Tr(Σ₁ + Σ₂ − 2(Σ₁Σ₂)^½) between two Gaussians."
     mu1, mu2 = _as_float64(mu1, 'mu1'), _as_float64(mu2, 'mu2')
@@ -243,28 +242,14 @@ def frechet_distance(mu1,  # mean (D,) of the first Gaussian (numpy array or ten
     if mu1.ndim != 1 or mu2.shape != (d,) or sigma1.shape != (d, d) or sigma2.shape != (d, d):
         raise ValueError(f"need means of shape (D,) and covariances of shape (D, D) with one D, got mu1 {mu1.shape}, "
                          f"sigma1 {sigma1.shape}, mu2 {mu2.shape}, sigma2 {sigma2.shape}")
-    check_number('eps', eps, positive=True)
-
-    def sqrt_product(s1, s2):
-        with warnings.catch_warnings():
-            # scipy warns on every singular product (dead ReLU units or n <= D make covariances singular), but its
-            # result is still the principal root; the checks below catch the cases where it really failed
-            warnings.simplefilter('ignore', scipy.linalg.LinAlgWarning)
-            root = scipy.linalg.sqrtm(s1 @ s2)
-        # the product of two PSD matrices has real non-negative eigenvalues, so a large imaginary part is an error
-        # of the Schur-based square root on a (nearly) singular matrix, not a property of the data
-        bad = not np.isfinite(root).all() or (np.iscomplexobj(root) and np.abs(np.diagonal(root).imag).max() > 1e-3)
-        return root, bad
-
-    covmean, bad = sqrt_product(sigma1, sigma2)
-    if bad:
-        offset = np.eye(d) * eps
-        covmean, bad = sqrt_product(sigma1 + offset, sigma2 + offset)
-        if bad:
-            raise ValueError(f"the square root of sigma1 @ sigma2 is not finite or not real even with a {eps:g}*I "
-                             f"offset; the covariances are too ill-conditioned (use more samples or a larger eps)")
+    # Tr((Σ₁Σ₂)^½) = Σᵢ √λᵢ(Σ₁^½ Σ₂ Σ₁^½), a symmetric PSD matrix: two symmetric eigendecompositions, exact on the
+    # singular covariances of few samples (where a general matrix square root of Σ₁Σ₂ is slow and can fail)
+    w, v = scipy.linalg.eigh(sigma1)
+    root1 = (v * np.sqrt(np.clip(w, 0, None))) @ v.T
+    inner = root1 @ sigma2 @ root1
+    trace_covmean = np.sqrt(np.clip(scipy.linalg.eigvalsh((inner + inner.T) / 2), 0, None)).sum()
     diff = mu1 - mu2
-    value = diff @ diff + np.trace(sigma1) + np.trace(sigma2) - 2 * np.trace(covmean.real)
+    value = diff @ diff + np.trace(sigma1) + np.trace(sigma2) - 2 * trace_covmean
     return max(float(value), 0.0)  # mathematically >= 0; a tiny negative value is rounding of the trace difference
 
 # %% ../nbs/09_metrics.ipynb #70ac14b4

@@ -6,6 +6,8 @@ import pytest
 
 from mi_nonrobust.figures import run_figure
 
+from figure_checks import check_target_rows
+
 TARGETS = ['standard', 'BiDO-HSIC', 'BiDO**', 'TL-DMI k2']
 TINY = dict(dataset='digits', image_size=28, private_classes=[0, 1, 2, 3, 4], seeds=[0, 1], targets=TARGETS,
             n_private_per_class=20, n_eval=300, target_epochs=2, tldmi_pretrain_epochs=1, eval_epochs=2, prior_epochs=1,
@@ -24,12 +26,9 @@ def test_fig3_writes_dependency_leakage_and_reading(tmp_path):
     # the targets in the figure's order, then the no-leakage references of the idealised protocol
     assert list(rows) == [*TARGETS, 'surrogate', 'prior samples', 'real: unseen private', 'real: attacker public']
     assert [r['label'] for r in sidecar['table']] == list(rows)
+    check_target_rows(rows, TARGETS)
     for label in TARGETS:
-        r = rows[label]
-        assert 0 < r['clean_acc'] <= 1 and 0 <= r['acc1'] <= 1 and r['knn_feat'] >= 0
-        for space in ('pixel', 'feat'):
-            assert 0 <= r[f'holdout_{space}'] <= 1 and r[f'holdout_{space}_lo'] <= r[f'holdout_{space}'] <= r[f'holdout_{space}_hi']
-        assert r['hsic_x_mean'] > 0 and r['hsic_y_mean'] > 0
+        assert rows[label]['knn_feat'] >= 0 and rows[label]['hsic_x_mean'] > 0 and rows[label]['hsic_y_mean'] > 0
     assert math.isnan(rows['surrogate']['hsic_x_mean'])  # dependency is measured on the targets only
 
     # per-layer HSIC: one value per stage of the cnn (4) for each target, every seed's rows kept

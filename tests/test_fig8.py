@@ -7,6 +7,8 @@ import pytest
 
 from mi_nonrobust.figures import run_figure
 
+from figure_checks import check_target_rows
+
 TINY = dict(dataset='digits', image_size=28, private_classes=[0, 1, 2, 3, 4], seeds=[0, 1], ranks=[2],
             tanh_options=[True, False], confidence_terms=['smooth'],
             n_private_per_class=20, n_eval=300, target_epochs=2, eval_epochs=2, prior_epochs=1, prior_width=8,
@@ -30,8 +32,7 @@ def test_fig8_writes_grid_gradients_and_reading(tmp_path):
         assert 0 < r['clean_acc'] <= 1 and 0 <= r['acc1'] <= 1 and 0 < r['train_confidence'] <= 1
         assert r['grad_start'] > 0 and r['grad_end'] >= 0
         assert r['grad_start_lo'] <= r['grad_start'] <= r['grad_start_hi']
-        for space in ('pixel', 'feat'):
-            assert 0 <= r[f'holdout_{space}'] <= 1 and r[f'holdout_{space}_lo'] <= r[f'holdout_{space}'] <= r[f'holdout_{space}_hi']
+    check_target_rows(rows, ['standard', *CELLS])
     # sign codes only for tanh heads: between 1 and 2^r = 4 codes of 5 classes, and the chance count 4(1 - (3/4)^5)
     r = rows['r2 tanh +smooth']
     assert 1 <= r['distinct_codes'] <= 4 and 0 <= r['saturated'] <= 1

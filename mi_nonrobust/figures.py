@@ -26,9 +26,10 @@ from .core import atomic_write, lookup
 
 # %% auto #0
 __all__ = ['PROFILES', 'FIG2_PAPER', 'FIG3_PAPER', 'FIG4_PAPER', 'FIG4_GAN_ATTACKS', 'FIG2_FACES', 'FIG5_PAPER', 'FIG6_PAPER',
-           'FIGURES', 'FigureSpec', 'repo_root', 'figure_parameters', 'check_parameters', 'save_figure',
-           'split_timings', 'merge_timings', 'run_record_path', 'write_sidecar', 'read_sidecar', 'format_table',
-           'versions', 'code_version', 'update_manifest', 'run_figure', 'main']
+           'FIG12_PAPER_TARGETS', 'FIG12_PAPER', 'FIG10_PAPER', 'FIG12_FACES_TARGETS', 'FIGURES', 'FigureSpec',
+           'repo_root', 'figure_parameters', 'check_parameters', 'save_figure', 'split_timings', 'merge_timings',
+           'run_record_path', 'write_sidecar', 'read_sidecar', 'format_table', 'versions', 'code_version',
+           'update_manifest', 'run_figure', 'main']
 
 # %% ../nbs/11_figures.ipynb #9f8a4089
 PROFILES = ('quick', 'paper')
@@ -71,6 +72,17 @@ FIG5_PAPER = dict(n_private_per_class=100, target_epochs=200, n_eval=0, eval_epo
 FIG6_PAPER = dict(arch='cnn', lam=0.3, lambdas=[0.06, 0.3, 0.5], seeds=[0, 1, 2, 3, 4], n_eval=0, eval_epochs=20,
                   prior_epochs=100, prior_width=64, prior_images=0, attack_steps=1500, n_per_class=10, n_bound=64,
                   device='auto')
+
+# issue 12's figures at paper scale: every target of the catalogue (every defense at three strengths, RoLSS/SSF on
+# resnet18) over 5 seeds, the headline's paper-scale data, prior and attack, APGD on 1,000 test images, one process
+FIG12_PAPER_TARGETS = ['standard', 'AT', 'AT 0.05', 'AT robust', 'AT-AT', 'AT-AT strong', 'AT-AT stronger', 'MID',
+                       'MID b0.03', 'MID b0.3', 'BiDO-HSIC', 'BiDO-HSIC x3', 'BiDO**', 'BiDO-COCO', 'NegLS', 'NegLS a-0.2',
+                       'NegLS a-0.5', 'TL-DMI k1', 'TL-DMI k2', 'TL-DMI k3', 'Trap-MID', 'Trap-MID b0.5', 'Trap-MID b1',
+                       'CALoR r2', 'CALoR r4', 'CALoR r8', 'standard resnet18', 'RoLSS', 'SSF']
+FIG12_PAPER = dict({k: v for k, v in FIG3_PAPER.items() if k not in ('hsic_batch_size', 'fisher_samples')},
+                   seeds=[0, 1, 2, 3, 4], targets=FIG12_PAPER_TARGETS)
+FIG10_PAPER = dict(FIG12_PAPER, n_apgd=1000)
+FIG12_FACES_TARGETS = ['standard', 'AT', 'AT robust', 'AT-AT', 'AT-AT strong', 'MID', 'BiDO-HSIC', 'NegLS']
 
 FIGURES = {
     'fig0_targets': FigureSpec(
@@ -181,6 +193,32 @@ FIGURES = {
                     'trained as the number of fine-tuned stages grows (0 to 4 of 4 frozen), with references',
         setting=dict(workers=2),
         paper={k: v for k, v in FIG3_PAPER.items() if k != 'hsic_batch_size'}),  # fig3's, without its HSIC
+    # robust accuracy and leakage (issue 12): one sweep shared through the cache by the three figures (the same
+    # ExperimentSpecs): the regression's targets contain the front's, and the trial's control arm is their standard target
+    # (its treated arms fig2_headline's AT-AT targets); quick: 19 targets x 3 seeds, two experiments at once
+    'fig10_robust_leakage': FigureSpec(
+        notebook='nbs/figs/fig10_robust_leakage.ipynb',
+        description='Fashion-MNIST, 10 classes, idealised attacker: attack accuracy @1 and train-vs-holdout share against '
+                    'PGD and APGD-CE robust accuracy over every defense at several strengths (AT and AT-AT swept): '
+                    'OLS/Beta fits with R2 and MAE beside the paper, clean accuracy next to robust accuracy, defense '
+                    'families, leave-one-defense-out validation; writes the audit regression',
+        setting=dict(workers=2), paper=FIG10_PAPER),
+    'fig11_causal': FigureSpec(
+        notebook='nbs/figs/fig11_causal.ipynb',
+        description='Fashion-MNIST, 10 classes, idealised attacker: randomised trial of AT-AT (10 targets assigned at '
+                    "random to w = 0 or w > 0, the paper's and a stronger setting): per-target leakage by arm, Beta and "
+                    'logistic regressions on the treatment (effect, odds ratio, z, p) beside the paper',
+        setting=dict(workers=2), paper=dict(FIG2_PAPER, workers=1)),
+    'fig12_front': FigureSpec(
+        notebook='nbs/figs/fig12_front.ipynb',
+        description='Fashion-MNIST, 10 classes, idealised attacker: clean accuracy against leakage for every defense and '
+                    'strength at equal epochs, the front, paired differences from standard and from AT-AT',
+        setting=dict(workers=2), paper=FIG12_PAPER),
+    'fig12a_faces': FigureSpec(
+        notebook='nbs/figs/fig12_front.ipynb',
+        description='AT&T faces at 32 px, 20 private identities, attacker prior on the other 20 identities: clean '
+                    'accuracy against leakage of standard, AT, AT-AT, MID, BiDO-HSIC and NegLS targets at equal epochs',
+        setting=dict(FIG2_FACES, targets=FIG12_FACES_TARGETS, workers=2), paper=dict(device='auto', workers=1)),
 }
 
 

@@ -19,7 +19,7 @@ from .core import ArtifactCache, get_device, lookup, source_version
 from .data import ImageDataset
 from .dmi import DMI_INVERSIONS, DMI_PROFILES, augmented_kedmi_prior
 from .lomma import (LOMMA_INVERSIONS, LOMMA_PROFILES, AugmentedPrior, augmented_prior, distill_config,
-                                feature_spread, mean_features)
+                                feature_reference)
 from .models import build_model
 from .ppa import PPA_INVERSIONS, PPA_PROFILES
 from .priors import GANPrior, build_gan
@@ -146,8 +146,7 @@ def bench_priors(*, arch: str = 'cnn', n_classes: int = 5, prior_width: int = 16
     surrogates = [build_model(a, num_classes=n_classes, in_channels=1, image_size=28, seed=i).to(device).eval()
                   for i, a in enumerate(distill_config('quick').archs)]
     images = torch.rand(64, *shape)
-    means = [mean_features(m, images) for m in (target, *surrogates)]
-    spreads = [feature_spread(m, images, mu) for m, mu in zip((target, *surrogates), means)]
+    means, spreads = map(list, zip(*(feature_reference(m, images) for m in (target, *surrogates))))
     q = prior_profile('kedmi', 'quick')
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(0)

@@ -27,8 +27,8 @@ from .priors import GANPrior
 # %% auto #0
 __all__ = ['PAPER_DISTILL', 'QUICK_DISTILL', 'DISTILL_PROFILES', 'LOMMA_PROFILES', 'LOMMA_INVERSIONS', 'describe_prior',
            'check_prior_kind', 'ClassStreams', 'SearchInversion', 'LatentSearch', 'DistillConfig', 'distill_config',
-           'distill_surrogates', 'model_digest', 'distill_spec', 'distill_cached', 'AugmentedPrior', 'mean_features',
-           'feature_spread', 'augmented_prior', 'surrogate_bundle', 'logit_loss', 'lomma_identity', 'LOMMATerms',
+           'distill_surrogates', 'model_digest', 'distill_spec', 'distill_cached', 'AugmentedPrior',
+           'feature_reference', 'augmented_prior', 'surrogate_bundle', 'logit_loss', 'lomma_identity', 'LOMMATerms',
            'LOMMAGMI']
 
 # %% ../nbs/08a_lomma.ipynb #1b2b1ddf
@@ -326,26 +326,17 @@ class AugmentedPrior:
 
 
 @torch.no_grad()
-def mean_features(model: nn.Module,  # an `ImageClassifier` (with `.features`)
-                  images: torch.Tensor,  # (N, C, H, W) public images in [0,1]
-                  batch_size: int = 512,
-                 ) -> torch.Tensor:
-    "Mean penultimate feature (D,) of `model` over `images`."
+def feature_reference(model: nn.Module,  # an `ImageClassifier` (with `.features`)
+                      images: torch.Tensor,  # (N, C, H, W) public images in [0,1]
+                      batch_size: int = 512,
+                     ) -> tuple[torch.Tensor, float]:
+    "Mean penultimate feature μ (D,) of `model` over `images`, and the features' spread E‖φ(x) − μ‖², from one pass."
     if not callable(getattr(model, 'features', None)):
         raise ValueError(f"LOMMA's feature regulariser needs models with .features (models.ImageClassifier), got "
                          f"{type(model).__name__}")
-    return eval_features(model, images, batch_size=batch_size).mean(0).to(module_device(model))
-
-
-@torch.no_grad()
-def feature_spread(model: nn.Module,  # an `ImageClassifier` (with `.features`)
-                   images: torch.Tensor,  # (N, C, H, W) public images in [0,1]
-                   mean: torch.Tensor,  # (D,) the model's mean feature on `images` (`mean_features`)
-                   batch_size: int = 512,
-                  ) -> float:
-    "Mean squared distance ‖φ(x) − μ‖² of the penultimate features of `images` from their mean: the regulariser's scale."
     features = eval_features(model, images, batch_size=batch_size)
-    return float((features - mean.to(features.device)).pow(2).sum(1).mean())
+    mean = features.mean(0)
+    return mean.to(module_device(model)), float((features - mean).pow(2).sum(1).mean())
 
 
 def augmented_prior(gan: GANPrior,  # the attacker's unconditional GAN prior
@@ -367,9 +358,8 @@ def surrogate_bundle(target: nn.Module,  # the model under attack
     "Surrogates distilled from `target` (cached), the public features' means, the histories, the features' spreads."
     surrogates, histories = distill_cached(target, public, config, cache=cache)
     images = public.images[torch.randperm(len(public), generator=make_generator(config.seed))[:config.feature_images]]
-    models = (target, *surrogates)
-    means = [mean_features(m, images) for m in models]
-    return surrogates, means, histories, [feature_spread(m, images, mu) for m, mu in zip(models, means)]
+    means, spreads = zip(*(feature_reference(m, images) for m in (target, *surrogates)))
+    return surrogates, list(means), histories, list(spreads)
 
 # %% ../nbs/08a_lomma.ipynb #842d3a4c
 def logit_loss(model: nn.Module,  # an `ImageClassifier` (with `.features` and `.head`)

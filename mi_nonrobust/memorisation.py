@@ -11,11 +11,13 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from .core import ArtifactCache, check_number, check_seed, make_generator
+import importlib
+
+from .core import ArtifactCache, check_number, check_seed, fingerprint, make_generator, source_version
 from .data import ImageDataset
 from .holdout import train_holdout_test
 from .metrics import check_reconstructions, knn_distance
-from .train import TrainConfig, TrainResult, evaluate, train_cached
+from .train import TrainConfig, TrainResult, evaluate, model_spec, train_cached
 
 # %% auto #0
 __all__ = ['unchanged_classes', 'label_kept_fraction', 'permute_labels', 'NotMemorisedWarning', 'MemorisationPair',
@@ -101,16 +103,27 @@ def train_memorisation_pair(arch: str,  # a name of `models.MODELS`
     # a model that does not depend on it should not be keyed by it
     permuted = train_cached(arch, permuted_train, config, **common)
     true = train_cached(arch, train, config, **common)
-    summary = {'permutation_seed': permutation_seed, 'epochs': config.epochs,
-               'label_kept_fraction': label_kept_fraction(train.labels, permuted_train.labels),
-               'permuted_train_acc': evaluate(permuted.model, permuted_train)['acc'],
-               'permuted_train_acc_true_labels': evaluate(permuted.model, train)['acc'],
-               'true_train_acc': evaluate(true.model, train)['acc'],
-               'permuted_seconds': sum(h['seconds'] for h in permuted.history),
-               'true_seconds': sum(h['seconds'] for h in true.history)}
-    if eval_data is not None:
-        summary['permuted_test_acc'] = evaluate(permuted.model, eval_data)['acc']
-        summary['true_test_acc'] = evaluate(true.model, eval_data)['acc']
+
+    def score():
+        summary = {'permutation_seed': permutation_seed, 'epochs': config.epochs,
+                   'label_kept_fraction': label_kept_fraction(train.labels, permuted_train.labels),
+                   'permuted_train_acc': evaluate(permuted.model, permuted_train)['acc'],
+                   'permuted_train_acc_true_labels': evaluate(permuted.model, train)['acc'],
+                   'true_train_acc': evaluate(true.model, train)['acc'],
+                   'permuted_seconds': sum(h['seconds'] for h in permuted.history),
+                   'true_seconds': sum(h['seconds'] for h in true.history)}
+        if eval_data is not None:
+            summary['permuted_test_acc'] = evaluate(permuted.model, eval_data)['acc']
+            summary['true_test_acc'] = evaluate(true.model, eval_data)['acc']
+        return summary
+    # scoring the held-out images costs more than loading both models: the scores are cached next to them, keyed by
+    # what determines them (both models' training keys, the held-out images, this code)
+    num_classes = num_classes or train.num_classes
+    key = {'permuted': model_spec(arch, num_classes, permuted_train, config, model_kwargs=model_kwargs),
+           'true': model_spec(arch, num_classes, train, config, model_kwargs=model_kwargs),
+           'eval_data': None if eval_data is None else fingerprint(eval_data),
+           'code': source_version(importlib.import_module('mi_nonrobust.memorisation'))}
+    summary = dict((cache or ArtifactCache()).get_or_build('memorisation_scores', key, score))
     if summary['permuted_train_acc'] < min_train_acc:
         warnings.warn(f"the permuted-label {arch} reached training accuracy {summary['permuted_train_acc']:.3f} < "
                       f"{min_train_acc} after {config.epochs} epochs: it has not memorised its training set; "

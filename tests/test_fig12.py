@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pytest
 
+from figure_checks import check_target_rows
 from mi_nonrobust.figures import FIGURES, repo_root, run_figure
 
 TARGETS = ['standard', 'AT-AT', 'MID', 'NegLS']
@@ -35,9 +36,8 @@ def test_fig12_writes_front_paired_and_reading(tmp_path):
     assert numbers['comparison'] == 'equal epochs'
     rows = {r['label']: r for r in numbers['summary']}
     assert list(rows) == [*TARGETS, 'prior samples', 'real: unseen private']
-    for label in TARGETS:
-        r = rows[label]
-        assert 0 < r['clean_acc'] <= 1 and 0 <= r['acc1'] <= 1 and r['clean_acc_n'] == 2
+    check_target_rows(rows, TARGETS)
+    assert all(rows[label]['clean_acc_n'] == 2 for label in TARGETS)
     assert [rows[l]['family'] for l in TARGETS] == ['none', 'adversarial', 'dependency', 'gradient_suppression']
     # the front: at least one target, and no target on it is beaten in both clean accuracy and leakage by another
     for metric in ('acc1', 'holdout_feat'):
@@ -56,7 +56,30 @@ def test_fig12_writes_front_paired_and_reading(tmp_path):
     assert numbers['targets']['MID'] == {'arch': 'cnn', 'defenses': [['mid', {}]]}
 
 
-def test_fig12_reserves_matched_accuracy(tmp_path):
-    with pytest.raises(Exception, match="the matched-accuracy comparison .* is not implemented yet"):
-        run_figure('fig12_front', parameters={**TINY, 'match_clean_acc': 0.8, 'cache_dir': str(tmp_path / 'c')},
+def test_fig12_matched_accuracy_stops_each_target_at_the_level(tmp_path):
+    # digits learn fast: the targets reach 0.7 within 4 epochs, not all at the same epoch
+    params = {**TINY, 'targets': ['standard', 'MID', 'NegLS'], 'target_epochs': 4, 'match_clean_acc': 0.7,
+              'cache_dir': str(tmp_path / 'cache')}
+    run_figure('fig12_front', parameters=params, out_dir=tmp_path, show_table=False)
+    numbers = json.loads((tmp_path / 'fig12_front.json').read_text())['numbers']
+    assert numbers['comparison'] == 'matched monitored accuracy 0.7'
+    kept = {r['label'] for r in numbers['matched']}
+    assert 'standard' in kept and kept | {r['label'] for r in numbers['not_reached']} == {'standard', 'MID', 'NegLS'}
+    for r in numbers['matched']:  # stopped at an epoch where the monitored accuracy had reached the level
+        assert 1 <= r['epochs'] <= 4 and r['monitored_acc'] >= 0.7
+    assert len({r['epochs'] for r in numbers['matched']}) > 1  # so some stop before the last epoch
+    assert all('never reached 0.700' in r['reason'] for r in numbers['not_reached'])
+    # the summary has exactly the kept targets, each over both seeds, then the references
+    rows = {r['label']: r for r in numbers['summary']}
+    assert [l for l in rows if l in {'standard', 'MID', 'NegLS'}] == [l for l in ('standard', 'MID', 'NegLS') if l in kept]
+    check_target_rows(rows, kept)
+    assert all(rows[l]['clean_acc_n'] == 2 for l in kept)
+
+
+def test_fig12_refuses_a_level_outside_0_1_and_one_standard_never_reaches(tmp_path):
+    with pytest.raises(Exception, match=r"match_clean_acc must be 0 \(equal epochs\) or lie in \(0, 1\]"):
+        run_figure('fig12_front', parameters={**TINY, 'match_clean_acc': 1.5, 'cache_dir': str(tmp_path / 'c')},
                    out_dir=tmp_path, show_table=False)
+    with pytest.raises(Exception, match="the standard target does not reach monitored accuracy 1.0"):
+        run_figure('fig12_front', parameters={**TINY, 'target_epochs': 1, 'match_clean_acc': 1.0,
+                                              'cache_dir': str(tmp_path / 'c')}, out_dir=tmp_path, show_table=False)

@@ -154,6 +154,19 @@ FIGURES = {
         description='Fashion-MNIST, 10 classes, idealised attacker: the same targets under GMI and the attacks that '
                     'train a GAN from each target (KEDMI, LOMMA on KEDMI, PLG-MI)',
         setting=dict(attacks=['gmi', 'kedmi', 'lomma_kedmi', 'plgmi'], workers=2), paper=dict(FIG4_PAPER, workers=1)),
+    'fig4b_dependency': FigureSpec(
+        notebook='nbs/figs/fig4_attacks.ipynb',
+        description='Fashion-MNIST, 10 classes, idealised attacker: the dependency and gradient-suppression defenses '
+                    '(MID, BiDO-HSIC, NegLS, TL-DMI at their defaults) beside standard and AT-AT under the attacks on '
+                    'the unconditional GAN prior, adaptive ones included',
+        setting=dict(targets=['standard', 'AT-AT'], defenses=['mid', 'bido', 'negls', 'tldmi'],
+                     attacks=FIG4_GAN_ATTACKS, workers=2),
+        paper=dict(FIG4_PAPER, workers=1)),
+    'fig4c_faces': FigureSpec(
+        notebook='nbs/figs/fig4_attacks.ipynb',
+        description='AT&T faces at 32 px, 20 private identities, attacker prior on the other 20 identities: standard, '
+                    'AT robust and AT-AT targets under the attacks on the unconditional GAN prior, adaptive ones included',
+        setting=dict(FIG2_FACES, attacks=FIG4_GAN_ATTACKS, workers=2), paper=dict(device='auto', workers=1)),
     'fig5_memorisation': FigureSpec(
         notebook='nbs/figs/fig5_memorisation.ipynb',
         description="Fashion-MNIST, 10 classes, idealised attacker (claim 2): a cnn trained on permuted labels to 100% "

@@ -21,7 +21,7 @@ import torch
 from statsmodels.othermod.betareg import BetaModel
 
 from .adversarial import autoattack_accuracy, make_threat, robust_accuracy
-from .core import check_number, check_positive_int, check_seed, lookup, make_generator
+from .core import atomic_write, check_number, check_positive_int, check_seed, lookup, make_generator
 from .data import ImageDataset
 from .experiments import eps_name
 
@@ -297,7 +297,7 @@ def fit_audit_model(table: pd.DataFrame,  # one row per target, with leakage and
     if path is not None:
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(audit_model, indent=1))
+        atomic_write(path, lambda tmp: tmp.write_text(json.dumps(audit_model, indent=1)))  # never a half-written model
     return audit_model
 
 

@@ -5,7 +5,6 @@
 # %% ../nbs/10c_matching.ipynb #d141de20
 from __future__ import annotations
 
-import math
 from dataclasses import replace
 
 from .core import ArtifactCache, check_number

@@ -230,7 +230,8 @@ FIGURES = {
     'fig12b_matched': FigureSpec(
         notebook='nbs/figs/fig12_front.ipynb',
         description='the same targets as fig12_front, each stopped at the first epoch at which its monitored accuracy '
-                    'reaches 0.70 (every quick target plateaus at 0.72-0.82 on the monitoring images): the front at '
+                    'reaches 0.70 (standard, AT, AT-AT, MID, BiDO-HSIC, NegLS and TL-DMI plateau at 0.72-0.82 on the '
+                    'monitoring images; the less accurate targets never reach it and are left out): the front at '
                     'matched accuracy',
         setting=dict(workers=2, match_clean_acc=0.7), paper=dict(FIG12_PAPER, match_clean_acc=0.9)),
     'fig12a_faces': FigureSpec(

@@ -49,10 +49,11 @@ def matched_spec(spec: ExperimentSpec,  # the equal-epoch experiment; its target
                  parts: dict,  # `experiment_split(spec)`
                  level: float,  # the monitored accuracy to stop at, in (0, 1]
                  *, cache: ArtifactCache | None = None,  # where the equal-epoch target is kept
+                 history: list | None = None,  # the target's `target_history`, if already read (else it is read here)
                 ) -> ExperimentSpec:
     "The experiment `spec` with its target trained only up to the first epoch whose monitored accuracy reaches `level`."
     try:
-        epochs = epochs_to_accuracy(target_history(spec, parts, cache=cache), level)
+        epochs = epochs_to_accuracy(history or target_history(spec, parts, cache=cache), level)
     except AccuracyNotReached as e:
         raise AccuracyNotReached(f"{spec.label} (seed {spec.seed}): {e}") from None
     return replace(spec, target=replace(spec.target, epochs=epochs))

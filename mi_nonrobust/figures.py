@@ -26,10 +26,10 @@ from .core import atomic_write, lookup
 
 # %% auto #0
 __all__ = ['PROFILES', 'FIG2_PAPER', 'FIG3_PAPER', 'FIG4_PAPER', 'FIG4_GAN_ATTACKS', 'FIG2_FACES', 'FIG5_PAPER', 'FIG6_PAPER',
-           'FIG12_PAPER_TARGETS', 'FIG12_PAPER', 'FIG10_PAPER', 'FIG12_FACES_TARGETS', 'FIGURES', 'FigureSpec',
-           'repo_root', 'figure_parameters', 'check_parameters', 'save_figure', 'split_timings', 'merge_timings',
-           'run_record_path', 'write_sidecar', 'read_sidecar', 'format_table', 'versions', 'code_version',
-           'update_manifest', 'run_figure', 'main']
+           'FIG12_PAPER_TARGETS', 'FIG12_PAPER', 'FIG10_PAPER', 'FIG12_FACES_TARGETS', 'FIG7_BASE', 'FIG7_PAPER',
+           'FIGURES', 'FigureSpec', 'repo_root', 'figure_parameters', 'check_parameters', 'save_figure',
+           'split_timings', 'merge_timings', 'run_record_path', 'write_sidecar', 'read_sidecar', 'format_table',
+           'versions', 'code_version', 'update_manifest', 'run_figure', 'main']
 
 # %% ../nbs/11_figures.ipynb #9f8a4089
 PROFILES = ('quick', 'paper')
@@ -83,6 +83,8 @@ FIG12_PAPER = dict({k: v for k, v in FIG3_PAPER.items() if k not in ('hsic_batch
                    seeds=[0, 1, 2, 3, 4], targets=FIG12_PAPER_TARGETS)
 FIG10_PAPER = dict(FIG12_PAPER, n_apgd=1000)
 FIG12_FACES_TARGETS = ['standard', 'AT', 'AT robust', 'AT-AT', 'AT-AT strong', 'MID', 'BiDO-HSIC', 'NegLS']
+FIG7_BASE = ['standard', 'BiDO-HSIC']  # every BiDO+ figure compares its variant with these
+FIG7_PAPER = dict(FIG2_PAPER, n_id=0, n_ood=0, workers=1)
 
 FIGURES = {
     'fig0_targets': FigureSpec(
@@ -181,15 +183,24 @@ FIGURES = {
                     'Cramer-Rao bounds',
         paper=FIG6_PAPER),
     # the seed papers' own methods (BiDO+, CALoR, TL-DMI's layer analysis), each beside its seed's claim
-    # BiDO-HSIC comes from fig3_dependency's cache, the standard target and references from fig2_headline's; the three
-    # BiDO+ targets (both terms, each alone) x 5 seeds in about 15 minutes on 2 cores (two experiments at once)
+    # BiDO-HSIC comes from fig3_dependency's cache, the standard target and references from fig2_headline's; one BiDO+
+    # variant x 5 seeds per figure (both terms; each term alone), so that each fits 20 minutes on 2 cores from an empty
+    # cache (all three in one run took 26 min); the three share every other target through the cache
     'fig7_bido_plus': FigureSpec(
         notebook='nbs/figs/fig7_bido_plus.ipynb',
         description='Fashion-MNIST, 10 classes, idealised attacker (seed: BiDO+): standard, BiDO-HSIC and BiDO-HSIC+ '
-                    '(outlier exposure and energy margins on 4,000 MNIST outliers; each term alone): clean accuracy, '
-                    'AUROC and FPR95 (max-softmax, energy) on held-out MNIST and scikit-learn digits, leakage with '
-                    'references, BiDO-HSIC+ - BiDO-HSIC beside the seed',
-        setting=dict(workers=2), paper=dict(FIG2_PAPER, n_id=0, n_ood=0, workers=1)),
+                    '(outlier exposure and energy margins on 4,000 MNIST outliers): clean accuracy, AUROC and FPR95 '
+                    '(max-softmax, energy) on held-out MNIST and scikit-learn digits, leakage with references, '
+                    'BiDO-HSIC+ - BiDO-HSIC beside the seed',
+        setting=dict(targets=FIG7_BASE + ['BiDO-HSIC+'], workers=2), paper=FIG7_PAPER),
+    'fig7a_bido_plus_oe': FigureSpec(
+        notebook='nbs/figs/fig7_bido_plus.ipynb',
+        description='the same comparison with outlier exposure alone as the auxiliary term (BiDO-HSIC+ OE)',
+        setting=dict(targets=FIG7_BASE + ['BiDO-HSIC+ OE'], workers=2), paper=FIG7_PAPER),
+    'fig7b_bido_plus_energy': FigureSpec(
+        notebook='nbs/figs/fig7_bido_plus.ipynb',
+        description='the same comparison with the energy margins alone as the auxiliary term (BiDO-HSIC+ energy)',
+        setting=dict(targets=FIG7_BASE + ['BiDO-HSIC+ energy'], workers=2), paper=FIG7_PAPER),
     # CALoR's rank x tanh x confidence-term grid (2 x 2 x 2 cells, 3 seeds) in one run of about 15 minutes on 2 cores
     # (two experiments at once); the standard target, references, prior and evaluation model from fig2_headline's cache
     'fig8_calor': FigureSpec(

@@ -3,11 +3,14 @@
 # make lab  : set up the environment, then JupyterLab on nbs/ (the explorer: 12_widgets.ipynb, `explore()`)
 .PHONY: env demo test bench figures figures-paper lab
 
+# experiments run at once in the figures (each in its own process with one torch thread): `make demo WORKERS=8`
+WORKERS ?= 2
+
 env:
 	bash tools/setup_env.sh
 
 demo: env
-	.venv/bin/mi_figures --profile quick --only fig0_targets fig2_headline --out-dir figures/demo
+	.venv/bin/mi_figures --profile quick --only fig0_targets fig2_headline --out-dir figures/demo --workers $(WORKERS)
 	.venv/bin/python -m mi_nonrobust.bench train
 
 test: env
@@ -17,7 +20,7 @@ bench: env
 	.venv/bin/python -m mi_nonrobust.bench train
 
 figures: env
-	.venv/bin/mi_figures --profile quick
+	.venv/bin/mi_figures --profile quick --workers $(WORKERS)
 
 figures-paper: env
 	.venv/bin/mi_figures --profile paper

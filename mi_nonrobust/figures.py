@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import ast
+import contextlib
 import hashlib
 import json
 import logging
@@ -22,14 +23,14 @@ import numpy as np
 import torch
 
 import mi_nonrobust
-from .core import atomic_write, lookup
+from .core import atomic_write, check_positive_int, lookup
 
 # %% auto #0
 __all__ = ['PROFILES', 'FIG2_PAPER', 'FIG3_PAPER', 'FIG4_PAPER', 'FIG4_GAN_ATTACKS', 'FIG2_FACES', 'FIG5_PAPER', 'FIG6_PAPER',
            'FIG12_PAPER_TARGETS', 'FIG12_PAPER', 'FIG10_PAPER', 'FIG12_FACES_TARGETS', 'FIG7_BASE', 'FIG7_PAPER',
            'FIGURES', 'FigureSpec', 'repo_root', 'figure_parameters', 'check_parameters', 'save_figure',
            'split_timings', 'merge_timings', 'run_record_path', 'write_sidecar', 'read_sidecar', 'format_table',
-           'versions', 'code_version', 'update_manifest', 'run_figure', 'main']
+           'versions', 'code_version', 'kernel_threads', 'update_manifest', 'run_figure', 'main']
 
 # %% ../nbs/11_figures.ipynb #9f8a4089
 PROFILES = ('quick', 'paper')
@@ -413,6 +414,21 @@ def code_version(notebook: str | Path) -> str:
     return h.hexdigest()[:16]
 
 
+@contextlib.contextmanager
+def kernel_threads(threads: int):  # torch (OpenMP, MKL) threads of the processes started inside the block
+    "Start processes with `threads` torch threads: what a CPU trains then does not depend on its core count."
+    check_positive_int('threads', threads)
+    names = ('OMP_NUM_THREADS', 'MKL_NUM_THREADS')
+    saved = {n: os.environ.get(n) for n in names}
+    os.environ.update({n: str(threads) for n in names})
+    try:
+        yield
+    finally:
+        for n, v in saved.items():
+            if v is None: os.environ.pop(n, None)
+            else: os.environ[n] = v
+
+
 def _kernel_config():
     "Papermill's kernel on local IPC sockets where possible: over TCP ipykernel warns that traffic is unencrypted."
     from jupyter_core.paths import jupyter_runtime_dir
@@ -452,6 +468,7 @@ def run_figure(name: str,  # a key of `FIGURES`
                out_dir: str | Path | None = None,  # where figures, sidecars and the manifest go (default: `figures/`)
                show_table: bool = True,  # print the results table
                log_output: bool = False,  # stream the notebook's output while it runs
+               threads: int = 1,  # torch threads of the notebook's process (sweep workers have one each)
               ) -> dict:
     "Execute figure `name` with papermill and return its manifest entry."
     import papermill
@@ -467,9 +484,12 @@ def run_figure(name: str,  # a key of `FIGURES`
     runs.mkdir(parents=True, exist_ok=True)
     notebook = root / spec.notebook
     if log_output: _stream_notebook_output()
-    executed = papermill.execute_notebook(str(notebook), str(runs / f'{name}.ipynb'), parameters=params,
-                                          cwd=str(notebook.parent), kernel_name='python3', progress_bar=False,
-                                          log_output=log_output, config=_kernel_config())
+    # a float sum's order, hence a trained model, depends on the thread count: fixed, so that a cached stage rebuilt
+    # on another machine is the same one
+    with kernel_threads(threads):
+        executed = papermill.execute_notebook(str(notebook), str(runs / f'{name}.ipynb'), parameters=params,
+                                              cwd=str(notebook.parent), kernel_name='python3', progress_bar=False,
+                                              log_output=log_output, config=_kernel_config())
     sidecar = json.loads((out_dir / f'{name}.json').read_text())
     # every parameter the notebook ran with: its defaults, then what papermill injected
     effective = {k: _literal(v['default']) for k, v in figure_parameters(name).items()}
@@ -477,7 +497,8 @@ def run_figure(name: str,  # a key of `FIGURES`
     effective['out_dir'] = os.path.relpath(out_dir, root)  # portable between machines
     outputs = {f: _sha256(out_dir / f) for f in sidecar['outputs'] + [f'{name}.json']}
     entry = {'notebook': spec.notebook, 'description': spec.description, 'profile': profile, 'parameters': effective,
-             'device': sidecar['device'], 'versions': versions(), 'code': code_version(notebook), 'outputs': outputs}
+             'device': sidecar['device'], 'threads': threads, 'versions': versions(), 'code': code_version(notebook),
+             'outputs': outputs}
     update_manifest(out_dir, name, entry)
     record = run_record_path(out_dir, name)
     run = json.loads(record.read_text()) if record.exists() else {'figure': name}
@@ -510,6 +531,8 @@ def main(argv=None):
     parser.add_argument('--quiet', action='store_true', help="do not stream the notebooks' output (progress) while they run")
     parser.add_argument('--workers', type=int, default=None, metavar='N',
                         help='run each figure\'s experiments on N local worker processes (figures whose template has `workers`)')
+    parser.add_argument('--threads', type=int, default=1, metavar='N',
+                        help="torch threads of each figure's own process (default 1: the same models on any machine)")
     parser.add_argument('--scheduler', default=None, metavar='ADDRESS',
                         help='run them on the Dask cluster at ADDRESS, e.g. tcp://10.0.0.5:8786 (templates with `scheduler`)')
     args = parser.parse_args(argv)
@@ -520,6 +543,7 @@ def main(argv=None):
         return 0
     names = args.only or list(FIGURES)
     if args.workers is not None and args.workers < 1: parser.error(f"--workers must be at least 1, got {args.workers}")
+    if args.threads < 1: parser.error(f"--threads must be at least 1, got {args.threads}")
     execution = {k: v for k, v in (('workers', args.workers), ('scheduler', args.scheduler)) if v is not None}
     overrides = {}
     try:  # a wrong name or parameter is a usage error: one line and status 2, before any figure runs
@@ -535,5 +559,5 @@ def main(argv=None):
         skipped = sorted(set(execution) - set(overrides[name]))
         if skipped: print(f"{name}: its template has no {' or '.join(skipped)} parameter; it runs in this process")
         run_figure(name, profile=args.profile, parameters=overrides[name], out_dir=args.out_dir,
-                   log_output=not args.quiet)
+                   log_output=not args.quiet, threads=args.threads)
     return 0

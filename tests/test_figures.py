@@ -28,7 +28,7 @@ def test_fig0_runs_under_papermill_and_records_the_manifest(tmp_path, capfd, mon
     manifest = json.loads((tmp_path / 'manifest.json').read_text())
     assert set(entry['outputs']) == {'fig0_targets.png', 'fig0_targets.json'}
     assert manifest['fig0_targets'] == entry
-    assert entry['parameters']['target_epochs'] == 1 and entry['profile'] == 'quick'
+    assert entry['parameters']['target_epochs'] == 1 and entry['profile'] == 'quick' and entry['threads'] == 1
     assert entry['parameters']['dataset'] == 'fashion_mnist' and entry['parameters']['private_classes'] == [0, 1, 2, 3, 4]  # defaults too
     assert [row['model'] for row in sidecar['table']] == ['target', 'evaluation']
     assert all(0.2 < row['test_acc'] <= 1 for row in sidecar['table'])  # 5 classes: chance is 0.2
@@ -88,3 +88,14 @@ def test_workers_and_scheduler_reach_the_templates_that_take_them(monkeypatch, c
     with pytest.raises(SystemExit) as stop:
         figures.main(['--only', 'fig2_headline', '--workers', '0'])
     assert stop.value.code == 2 and calls.keys() == {'fig0_targets', 'fig2_headline'}
+
+
+def test_threads_reach_every_figure(monkeypatch):
+    import mi_nonrobust.figures as figures
+    calls = {}
+    monkeypatch.setattr(figures, 'run_figure', lambda name, **kw: calls.setdefault(name, kw['threads']))
+    assert figures.main(['--only', 'fig0_targets']) == 0 and calls == {'fig0_targets': 1}  # one thread unless asked
+    assert figures.main(['--only', 'fig2_headline', '--threads', '4']) == 0 and calls['fig2_headline'] == 4
+    with pytest.raises(SystemExit) as stop:
+        figures.main(['--only', 'fig5_memorisation', '--threads', '0'])
+    assert stop.value.code == 2 and 'fig5_memorisation' not in calls

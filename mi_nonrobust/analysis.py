@@ -52,10 +52,17 @@ def paired_difference(a,  # values of target A by seed: a dict {seed: value} or 
                          f"(seeds of a: {sorted(a.index)}, of b: {sorted(b.index)})")
     diff = a.loc[seeds].to_numpy() - b.loc[seeds].to_numpy()
     ci = mean_ci(diff, confidence=confidence)
-    p = float(scipy.stats.ttest_rel(a.loc[seeds], b.loc[seeds]).pvalue) if ci['sd'] > 0 else \
-        (1.0 if ci['mean'] == 0 else 0.0)  # all differences equal: t is 0 or infinite
-    return {'diff': ci['mean'], 'lo': ci['lo'], 'hi': ci['hi'], 'p': p, 'n': len(seeds),
-            'resolved': bool(ci['lo'] > 0 or ci['hi'] < 0), 'per_seed': dict(zip(seeds, diff.tolist()))}
+    # every seed differing by the same amount (a discrete share, one image apart in each seed) leaves the t-interval
+    # zero wide and says nothing of the spread: then the exact sign-flip test decides, p = 2 / 2^n (0.25 for 3 seeds)
+    tied = bool(np.ptp(diff) <= 1e-9 * max(1.0, abs(ci['mean'])))
+    if tied:
+        p = 1.0 if abs(ci['mean']) <= 1e-12 else min(1.0, 2.0 / 2 ** len(seeds))
+        resolved = p < 1 - confidence
+    else:
+        p = float(scipy.stats.ttest_rel(a.loc[seeds], b.loc[seeds]).pvalue)
+        resolved = bool(ci['lo'] > 0 or ci['hi'] < 0)
+    return {'diff': ci['mean'], 'lo': ci['lo'], 'hi': ci['hi'], 'p': p, 'n': len(seeds), 'resolved': resolved,
+            'tied': tied, 'per_seed': dict(zip(seeds, diff.tolist()))}
 
 # %% ../nbs/10a_analysis.ipynb #9fac4e5b
 def _numeric_columns(table: pd.DataFrame, exclude) -> list[str]:
@@ -113,6 +120,8 @@ def ordering(row,  # a row of `paired_table` (dict or Series)
     "A one-line statement of a paired comparison that states an ordering only when its CI excludes 0."
     f = lambda v: f"{v:+.{digits}f}"
     ci = f"mean difference {f(row['diff'])}, {row['n']} seeds, 95% CI [{f(row['lo'])}, {f(row['hi'])}], p = {row['p']:.3g}"
+    if row.get('tied', False):  # a zero-wide interval: say so, with the sign-flip test that decided
+        ci = f"every one of {row['n']} seeds differs by exactly {f(row['diff'])}, sign-flip p = {row['p']:.3g}"
     if not row['resolved']: return f"{row['metric']}: {row['label']} vs {row['baseline']} not resolved ({ci})"
     word = 'higher' if row['diff'] > 0 else 'lower'
     return f"{row['metric']}: {row['label']} {word} than {row['baseline']} ({ci})"

@@ -6,8 +6,11 @@
 from __future__ import annotations
 
 import argparse
+import concurrent.futures as cf
+import functools
 import json
 import math
+import multiprocessing
 import sys
 import warnings
 from pathlib import Path
@@ -21,15 +24,18 @@ import torch
 from statsmodels.othermod.betareg import BetaModel
 
 from .adversarial import autoattack_accuracy, make_threat, robust_accuracy
-from .core import atomic_write, check_number, check_positive_int, check_seed, lookup, make_generator
+import mi_nonrobust.adversarial
+from .core import (ArtifactCache, atomic_write, check_number, check_positive_int, check_seed, fingerprint,
+                               lookup, make_generator, source_version)
 from .data import ImageDataset
-from .experiments import eps_name
+from .experiments import CacheProbe, _worker_parts, eps_name, train_target
 
 # %% auto #0
 __all__ = ['DEFENSE_FAMILIES', 'MODELS', 'TRIAL_MODELS', 'PAPER_RADII', 'SEPARATING_RADII', 'AUDIT_MEASURES', 'EXTRAPOLATION',
            'squeeze01', 'defense_family', 'fit_leakage', 'leave_one_group_out', 'fit_by_group', 'assign_treatment',
            'trial_effect', 'apgd_column', 'ExtrapolationWarning', 'fit_audit_model', 'default_audit_model_path',
-           'load_audit_model', 'predict_leakage', 'measure_predictors', 'audit', 'load_checkpoint', 'main']
+           'load_audit_model', 'predict_leakage', 'target_apgd', 'sweep_apgd', 'measure_predictors', 'audit',
+           'load_checkpoint', 'main']
 
 # %% ../nbs/10b_regression.ipynb #defc7a93
 def squeeze01(y,  # values in [0, 1] (array, list or Series)
@@ -358,6 +364,51 @@ def predict_leakage(audit_model: dict | str | Path | None,  # `fit_audit_model`'
         lo, hi = np.quantile(y, [0.5 - confidence / 2, 0.5 + confidence / 2]).tolist()
     return {'leakage': am['leakage'], 'predicted': min(max(mean, 0.0), 1.0), 'lo': max(lo, 0.0), 'hi': min(hi, 1.0),
             'confidence': confidence, 'outside': sorted(outside), 'fitted_on': am['fitted_on'], 'model': am['model']}
+
+# %% ../nbs/10b_regression.ipynb #a484bfaf
+def _one_thread(): torch.set_num_threads(1)
+
+
+def target_apgd(spec,  # an `experiments.ExperimentSpec` whose target a sweep trained (read from the cache)
+                *, eps: list,  # Linf radii, [0,1] units
+                steps: int,  # APGD-CE iterations
+                n_images: int,  # private test images measured: a seeded subset, the same for every target of a split
+                cache_root: str | Path | None = None,  # the artifact cache's folder (None: the default one)
+               ) -> dict:
+    "APGD-CE robust accuracy of the target of `spec` at every radius of `eps`, by `apgd_column`, each radius cached."
+    check_positive_int('steps', steps); check_positive_int('n_images', n_images)
+    cache = ArtifactCache(Path(cache_root)) if cache_root is not None else ArtifactCache()
+    parts = _worker_parts(spec)  # the split, loaded once per process
+    test = parts['private_test']
+    data = test.subset(torch.randperm(len(test), generator=make_generator(0))[:n_images].sort().values)
+    model = train_target(spec, parts, cache=CacheProbe(cache.root))  # a missing target is an error, not a retraining
+    out = {}
+    for e in eps:
+        key = {'model': fingerprint(model.state_dict()), 'data': fingerprint(data), 'norm': 'linf', 'eps': e,
+               'steps': steps, 'seed': spec.seed, 'code': source_version(mi_nonrobust.adversarial)}
+        out[apgd_column(e)] = cache.get_or_build('apgd_accuracy', key, lambda: autoattack_accuracy(
+            model, data, norm='linf', eps=e, steps=steps, seed=spec.seed)['robust_acc'])
+    return out
+
+
+def sweep_apgd(specs: list,  # `ExperimentSpec`s whose targets are cached
+               *, eps: list,  # Linf radii, [0,1] units
+               steps: int,  # APGD-CE iterations
+               n_images: int,  # private test images measured per target
+               cache: ArtifactCache | None = None,  # the artifact cache (default: `ArtifactCache()`)
+               workers: int = 1,  # processes, one torch thread each (1: in this process)
+              ) -> list[dict]:
+    "One row per spec (label, seed and the APGD-CE accuracies of its target), computed on `workers` processes."
+    check_positive_int('workers', workers)
+    cache = cache if cache is not None else ArtifactCache()
+    run = functools.partial(target_apgd, eps=list(eps), steps=steps, n_images=n_images, cache_root=str(cache.root))
+    if workers > 1 and len(specs) > 1 and len(eps):
+        with cf.ProcessPoolExecutor(min(workers, len(specs)), mp_context=multiprocessing.get_context('spawn'),
+                                    initializer=_one_thread) as pool:
+            results = list(pool.map(run, specs))
+    else:
+        results = [run(s) for s in specs]
+    return [{'label': s.label, 'seed': s.seed, **r} for s, r in zip(specs, results)]
 
 # %% ../nbs/10b_regression.ipynb #da16a322
 def measure_predictors(model: torch.nn.Module,  # classifier taking [0,1] images

@@ -2,6 +2,7 @@
 four targets: 8 regression rows, more than the 3-4 coefficients of any fit; CPU)."""
 import json
 import math
+import shutil
 
 import pytest
 
@@ -73,6 +74,16 @@ def test_fig10_writes_regressions_lodo_and_audit_model(tmp_path):
     assert any('clean accuracy' in s for s in numbers['statements'])
     assert set(numbers['markdown']) == {'fits', 'coefficients', 'families'}
     assert numbers['markdown']['fits'].count('\n') == len(fits) + 1
+
+    # APGD again on two worker processes, from the cached targets with the APGD results removed: the same numbers
+    shutil.rmtree(tmp_path / 'cache' / 'apgd_accuracy')
+    again = tmp_path / 'again'
+    run_figure('fig10_robust_leakage', parameters={**TINY, 'workers': 2, 'cache_dir': str(tmp_path / 'cache')},
+               out_dir=again, show_table=False)
+    assert (tmp_path / 'cache' / 'apgd_accuracy').is_dir()  # recomputed, by the workers
+    redo = {(r['label'], r['seed']): r for r in json.loads((again / 'fig10_robust_leakage.json').read_text())['numbers']['per_seed']}
+    for r in per_seed:
+        for c in ROBUST[1:]: assert redo[(r['label'], r['seed'])][c] == r[c]
 
 
 def test_fig10_refuses_unknown_targets_and_predictors(tmp_path):

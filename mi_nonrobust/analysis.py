@@ -56,7 +56,7 @@ def paired_difference(a,  # values of target A by seed: a dict {seed: value} or 
     # zero wide and says nothing of the spread: then the exact sign-flip test decides, p = 2 / 2^n (0.25 for 3 seeds)
     tied = bool(np.ptp(diff) <= 1e-6 * max(1.0, abs(ci['mean'])))  # 1e-6: metrics computed in float32 round there
     if tied:
-        p = 1.0 if abs(ci['mean']) <= 1e-12 else min(1.0, 2.0 / 2 ** len(seeds))
+        p = 1.0 if abs(ci['mean']) <= 1e-12 else 2.0 / 2 ** len(seeds)
         resolved = p < 1 - confidence
     else:
         p = float(scipy.stats.ttest_rel(a.loc[seeds], b.loc[seeds]).pvalue)

@@ -53,7 +53,7 @@ def matched_spec(spec: ExperimentSpec,  # the equal-epoch experiment; its target
                 ) -> ExperimentSpec:
     "The experiment `spec` with its target trained only up to the first epoch whose monitored accuracy reaches `level`."
     try:
-        epochs = epochs_to_accuracy(history or target_history(spec, parts, cache=cache), level)
+        epochs = epochs_to_accuracy(history if history is not None else target_history(spec, parts, cache=cache), level)
     except AccuracyNotReached as e:
         raise AccuracyNotReached(f"{spec.label} (seed {spec.seed}): {e}") from None
     return replace(spec, target=replace(spec.target, epochs=epochs))

@@ -24,7 +24,7 @@ import torch
 from statsmodels.othermod.betareg import BetaModel
 
 from .adversarial import autoattack_accuracy, make_threat, robust_accuracy
-import mi_nonrobust.adversarial
+from . import adversarial as _adversarial_module
 from .core import (ArtifactCache, atomic_write, check_number, check_positive_int, check_seed, fingerprint,
                                lookup, make_generator, source_version)
 from .data import ImageDataset
@@ -382,13 +382,11 @@ def target_apgd(spec,  # an `experiments.ExperimentSpec` whose target a sweep tr
     test = parts['private_test']
     data = test.subset(torch.randperm(len(test), generator=make_generator(0))[:n_images].sort().values)
     model = train_target(spec, parts, cache=CacheProbe(cache.root))  # a missing target is an error, not a retraining
-    out = {}
-    for e in eps:
-        key = {'model': fingerprint(model.state_dict()), 'data': fingerprint(data), 'norm': 'linf', 'eps': e,
-               'steps': steps, 'seed': spec.seed, 'code': source_version(mi_nonrobust.adversarial)}
-        out[apgd_column(e)] = cache.get_or_build('apgd_accuracy', key, lambda: autoattack_accuracy(
-            model, data, norm='linf', eps=e, steps=steps, seed=spec.seed)['robust_acc'])
-    return out
+    base = {'model': fingerprint(model.state_dict()), 'data': fingerprint(data), 'norm': 'linf', 'steps': steps,
+            'seed': spec.seed, 'code': source_version(_adversarial_module)}  # the key of every radius but its eps
+    return {apgd_column(e): cache.get_or_build('apgd_accuracy', {**base, 'eps': e}, lambda: autoattack_accuracy(
+                model, data, norm='linf', eps=e, steps=steps, seed=spec.seed)['robust_acc'])
+            for e in eps}
 
 
 def sweep_apgd(specs: list,  # `ExperimentSpec`s whose targets are cached

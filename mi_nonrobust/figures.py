@@ -7,10 +7,13 @@ from __future__ import annotations
 
 import argparse
 import ast
+import concurrent.futures as cf
 import contextlib
 import hashlib
 import json
+import importlib
 import logging
+import multiprocessing
 import os
 import platform
 import subprocess
@@ -23,14 +26,14 @@ import numpy as np
 import torch
 
 import mi_nonrobust
-from .core import atomic_write, check_positive_int, lookup
+from .core import ArtifactCache, atomic_write, check_positive_int, lookup
 
 # %% auto #0
 __all__ = ['PROFILES', 'FIG2_PAPER', 'FIG3_PAPER', 'FIG4_PAPER', 'FIG4_GAN_ATTACKS', 'FIG2_FACES', 'FIG5_PAPER', 'FIG6_PAPER',
            'FIG12_PAPER_TARGETS', 'FIG12_PAPER', 'FIG10_PAPER', 'FIG12_FACES_TARGETS', 'FIG7_BASE', 'FIG7_PAPER',
-           'FIGURES', 'FigureSpec', 'repo_root', 'figure_parameters', 'check_parameters', 'save_figure',
+           'FIGURES', 'FIXED_STAGES', 'FigureSpec', 'repo_root', 'figure_parameters', 'check_parameters', 'save_figure',
            'split_timings', 'merge_timings', 'run_record_path', 'write_sidecar', 'read_sidecar', 'format_table',
-           'versions', 'code_version', 'kernel_threads', 'update_manifest', 'run_figure', 'main']
+           'versions', 'code_version', 'kernel_threads', 'update_manifest', 'run_figure', 'build_fixed_stages', 'main']
 
 # %% ../nbs/11_figures.ipynb #9f8a4089
 PROFILES = ('quick', 'paper')
@@ -202,22 +205,34 @@ FIGURES = {
         notebook='nbs/figs/fig7_bido_plus.ipynb',
         description='the same comparison with the energy margins alone as the auxiliary term (BiDO-HSIC+ energy)',
         setting=dict(targets=FIG7_BASE + ['BiDO-HSIC+ energy'], workers=2), paper=FIG7_PAPER),
-    # CALoR's rank x tanh x confidence-term grid (2 x 2 x 2 cells, 3 seeds) in one run of about 15 minutes on 2 cores
-    # (two experiments at once); the standard target, references, prior and evaluation model from fig2_headline's cache
+    # CALoR's rank x tanh x confidence-term grid as three figures of 2 x 2 cells (3 seeds), so that each fits 20 minutes
+    # on 2 cores from an empty cache (the eight cells in one run: about 15 minutes with the standard target, references,
+    # prior and evaluation model cached); the confidence figures take their cells without the term from fig8_calor's
     'fig8_calor': FigureSpec(
         notebook='nbs/figs/fig8_calor.ipynb',
-        description='Fashion-MNIST, 10 classes, idealised attacker (seed: CALoR): low-rank head rank x tanh x '
-                    'confidence term (a reconstruction): clean accuracy against leakage with references, the input '
-                    'gradient that reaches the attacker, GMI convergence, paired differences and factor contrasts',
-        setting=dict(workers=2),
+        description='Fashion-MNIST, 10 classes, idealised attacker (seed: CALoR): the low-rank head alone, rank x tanh: '
+                    'clean accuracy against leakage with references, the input gradient that reaches the attacker, GMI '
+                    'convergence, paired differences and factor contrasts',
+        setting=dict(confidence_terms=['none'], workers=2),
         paper=dict(FIG2_PAPER, seeds=[0, 1, 2, 3, 4], ranks=[2, 4, 8], n_gradient=100, workers=1)),
+    'fig8a_calor_confidence_r4': FigureSpec(
+        notebook='nbs/figs/fig8_calor.ipynb',
+        description="the same with CALoR's confidence term (a reconstruction): rank 4, tanh x confidence term",
+        setting=dict(ranks=[4], confidence_terms=['none', 'smooth'], workers=2),
+        paper=dict(FIG2_PAPER, seeds=[0, 1, 2, 3, 4], n_gradient=100, workers=1)),
+    'fig8b_calor_confidence_r8': FigureSpec(
+        notebook='nbs/figs/fig8_calor.ipynb',
+        description="the same with CALoR's confidence term (a reconstruction): rank 8, tanh x confidence term",
+        setting=dict(ranks=[8], confidence_terms=['none', 'smooth'], workers=2),
+        paper=dict(FIG2_PAPER, seeds=[0, 1, 2, 3, 4], n_gradient=100, workers=1)),
     'fig9_tl_dmi': FigureSpec(
         notebook='nbs/figs/fig9_tl_dmi.ipynb',
         description="Fashion-MNIST, 10 classes, idealised attacker (seed: TL-DMI): per-stage Fisher information of the "
                     'standard and TL-DMI targets; clean accuracy, attack accuracy, train-vs-holdout test and parameters '
                     'trained as the number of fine-tuned stages grows (0 to 4 of 4 frozen), with references',
-        setting=dict(workers=2),
-        paper={k: v for k, v in FIG3_PAPER.items() if k != 'hsic_batch_size'}),  # fig3's, without its HSIC
+        # 3 seeds: every depth x 5 seeds (25 TL-DMI targets) takes about 30 minutes from an empty cache on 2 cores
+        setting=dict(seeds=[0, 1, 2], workers=2),
+        paper={**{k: v for k, v in FIG3_PAPER.items() if k != 'hsic_batch_size'}, 'seeds': [0, 1, 2, 3, 4]}),
     # robust accuracy and leakage (issue 12): one sweep shared through the cache by the three figures (the same
     # ExperimentSpecs): the regression's targets contain the front's, and the trial's control arm is their standard target
     # (its treated arms fig2_headline's AT-AT targets); quick: 19 targets x 3 seeds, two experiments at once
@@ -506,6 +521,37 @@ def run_figure(name: str,  # a key of `FIGURES`
         print(f'\n{name}: {spec.description} [{profile} profile, {sidecar["device"]}]')
         print(format_table(read_sidecar(out_dir, name)['table']))
     return entry
+
+# %% ../nbs/11_figures.ipynb #21076580
+FIXED_STAGES = ('prior', 'evaluator', 'judge')
+
+
+def _fixed_stage(stage: str, spec, root: str, threads: int) -> str:
+    torch.set_num_threads(threads)
+    experiments = importlib.import_module('mi_nonrobust.experiments')
+    build = {'prior': experiments.train_attacker_prior, 'evaluator': experiments.train_evaluator,
+             'judge': experiments.train_judge}[stage]
+    build(spec, experiments.experiment_split(spec), cache=ArtifactCache(root))
+    return stage
+
+
+def build_fixed_stages(spec,  # an `experiments.ExperimentSpec` whose shared stages are wanted
+                       *, cache: ArtifactCache,  # where they are stored (and found, when already built)
+                       workers: int = 2,  # processes building at once (1: in this process, one after another)
+                       threads: int = 1,  # torch threads per worker process
+                       stages: tuple = FIXED_STAGES,  # which of `FIXED_STAGES`
+                      ) -> list:
+    "Build (or find) the stages every experiment of a figure shares, `workers` at once; returns the stages in order."
+    check_positive_int('workers', workers); check_positive_int('threads', threads)
+    bad = [s for s in stages if s not in FIXED_STAGES]
+    if bad: raise ValueError(f"unknown fixed stages {bad}; valid: {', '.join(FIXED_STAGES)}")
+    root = str(Path(cache.root).resolve())
+    if workers == 1: return [_fixed_stage(s, spec, root, torch.get_num_threads()) for s in stages]
+    # the library's function, also when this one was defined in a notebook (workers import it by name)
+    remote = importlib.import_module('mi_nonrobust.figures')._fixed_stage
+    with kernel_threads(threads), cf.ProcessPoolExecutor(min(workers, len(stages)),
+                                                         mp_context=multiprocessing.get_context('spawn')) as pool:
+        return list(pool.map(remote, stages, [spec] * len(stages), [root] * len(stages), [threads] * len(stages)))
 
 # %% ../nbs/11_figures.ipynb #ddbf6845
 def _parse_assignment(text: str):

@@ -206,8 +206,9 @@ FIGURES = {
         description='the same comparison with the energy margins alone as the auxiliary term (BiDO-HSIC+ energy)',
         setting=dict(targets=FIG7_BASE + ['BiDO-HSIC+ energy'], workers=2), paper=FIG7_PAPER),
     # CALoR's rank x tanh x confidence-term grid as three figures of 2 x 2 cells (3 seeds), so that each fits 20 minutes
-    # on 2 cores from an empty cache (the eight cells in one run: about 15 minutes with the standard target, references,
-    # prior and evaluation model cached); the confidence figures take their cells without the term from fig8_calor's
+    # on 2 cores from an empty cache (measured: 13.6-14.8 min each; the eight cells in one run took 14.4 minutes with the
+    # standard target, references, prior and evaluation model already cached); the confidence figures take their cells
+    # without the term from fig8_calor's
     'fig8_calor': FigureSpec(
         notebook='nbs/figs/fig8_calor.ipynb',
         description='Fashion-MNIST, 10 classes, idealised attacker (seed: CALoR): the low-rank head alone, rank x tanh: '
@@ -230,7 +231,8 @@ FIGURES = {
         description="Fashion-MNIST, 10 classes, idealised attacker (seed: TL-DMI): per-stage Fisher information of the "
                     'standard and TL-DMI targets; clean accuracy, attack accuracy, train-vs-holdout test and parameters '
                     'trained as the number of fine-tuned stages grows (0 to 4 of 4 frozen), with references',
-        # 3 seeds: every depth x 5 seeds (25 TL-DMI targets) takes about 30 minutes from an empty cache on 2 cores
+        # 3 seeds, so that it fits 20 minutes on 2 cores from an empty cache (measured: 17.6 min); with the paper
+        # profile's 5 (25 TL-DMI targets) it would take about 30
         setting=dict(seeds=[0, 1, 2], workers=2),
         paper={**{k: v for k, v in FIG3_PAPER.items() if k != 'hsic_batch_size'}, 'seeds': [0, 1, 2, 3, 4]}),
     # robust accuracy and leakage (issue 12): one sweep shared through the cache by the three figures (the same

@@ -51,9 +51,10 @@ def sweep_until_converged(specs: list,  # `ExperimentSpec`s
     for r in rows: records[r]['attack_steps_first'] = records[r].get('attack_steps')
     current = {i: attack_steps(spec) for i, spec in enumerate(specs)}
     for steps in ladder:
-        todo = [i for i, r in enumerate(rows)
-                if not bool(records[r]['converged']) and current[i] is not None and current[i] < steps]
-        if not todo: break
+        unconverged = [i for i, r in enumerate(rows) if not bool(records[r]['converged']) and current[i] is not None]
+        if not unconverged: break
+        todo = [i for i in unconverged if current[i] < steps]  # a rung at or below a run's own steps is skipped
+        if not todo: continue
         if show_progress: print(f"{len(todo)} attacks have not converged: rerunning them with {steps} steps", flush=True)
         longer = run([with_attack_steps(specs[i], steps) for i in todo], references=False, show_progress=show_progress,
                      **sweep_kwargs).to_dict(orient='records')

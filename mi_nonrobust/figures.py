@@ -120,11 +120,17 @@ FIGURES = {
         description='Fashion-MNIST, private classes 0-4, GMI attacker with a prior on the other five classes: the '
                     'headline targets against prior-sample and real-image references',
         setting=dict(private_classes=[0, 1, 2, 3, 4], prior='disjoint_classes'), paper=FIG2_PAPER),
+    # faces as two figures of three targets (as fig2_headline and fig2a_at), each within 25 minutes from an empty cache
     'fig2c_faces': FigureSpec(
         notebook='nbs/figs/fig2_headline.ipynb',
-        description='AT&T faces at 32 px, 20 private identities, attacker prior on the other 20 identities: the '
-                    'headline targets against prior-sample and real-image references',
-        setting=FIG2_FACES, paper=dict(device='auto')),
+        description='AT&T faces at 32 px, 20 private identities, attacker prior on the other 20 identities: standard '
+                    'and AT-AT targets against prior-sample and real-image references',
+        setting=dict(FIG2_FACES, targets=['standard', 'AT-AT', 'AT-AT strong']), paper=dict(device='auto')),
+    'fig2d_faces_at': FigureSpec(
+        notebook='nbs/figs/fig2_headline.ipynb',
+        description='AT&T faces at 32 px, 20 private identities, attacker prior on the other 20 identities: standard '
+                    'and adversarially trained targets against the same references',
+        setting=dict(FIG2_FACES, targets=['standard', 'AT', 'AT robust']), paper=dict(device='auto')),
     # the dependency figure's nine targets in three runs of under 20 minutes each on 2 cores (two experiments at once);
     # they share the standard target, references, prior and evaluation model through the cache (and with fig2_headline)
     'fig3_dependency': FigureSpec(

@@ -45,9 +45,9 @@ def sweep_until_converged(specs: list,  # `ExperimentSpec`s
         raise ValueError(f"more_steps must be increasing step counts, got {ladder}")
     table = run(specs, references=references, show_progress=show_progress, **sweep_kwargs)
     rows = list(table.index[table.attack != 'none'])  # one row per spec, in order; reference rows have attack 'none'
-    if len(rows) != len(specs):
-        raise RuntimeError(f"the sweep returned {len(rows)} experiment rows for {len(specs)} specs")
     records = table.to_dict(orient='records')
+    if [records[r]['label'] for r in rows] != [s.label for s in specs]:  # a longer run replaces the row of its own spec
+        raise RuntimeError(f"the sweep's experiment rows ({len(rows)}) do not follow its {len(specs)} specs in order")
     for r in rows: records[r]['attack_steps_first'] = records[r].get('attack_steps')
     current = {i: attack_steps(spec) for i, spec in enumerate(specs)}
     for steps in ladder:

@@ -32,12 +32,12 @@ def test_fig2_writes_figure_sidecar_and_manifest(tmp_path):
         assert 'acc5' not in r  # 5 classes: Acc@5 would be 1 by construction
     numbers = sidecar['numbers']
     assert len(numbers['per_seed']) == 2 * 6 and {r['seed'] for r in numbers['per_seed']} == {0, 1}
-    assert all('seconds' not in r for r in numbers['per_seed'])
+    assert all('seconds' not in r for r in numbers['per_seed'])  # run-to-run timings stay out of committed files
     # the ladder: every attack that had not converged at 10 steps was rerun with 20
     gmi = [r for r in numbers['per_seed'] if r['attack'] == 'gmi']
     assert all(r['attack_steps_first'] == 10 and r['attack_steps'] in (10, 20) for r in gmi)
     assert all(r['converged'] for r in gmi if r['attack_steps'] == 10)
-    assert entry['parameters']['attack_steps_more'] == [20]  # run-to-run timings stay out of committed files
+    assert entry['parameters']['attack_steps_more'] == [20]
     paired = {(p['label'], p['baseline'], p['metric']) for p in numbers['paired']}
     assert ('AT-AT', 'standard', 'knn_feat') in paired and ('standard', 'surrogate', 'holdout_feat') in paired
     assert len(numbers['statements']) == len(numbers['paired'])

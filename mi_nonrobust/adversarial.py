@@ -12,13 +12,16 @@ import torch.nn.functional as F
 from torch import nn
 
 from .core import (check_number, check_positive_int, evaluating, lookup, make_generator, module_device,
-                               module_mode)
+                               module_mode, stage_version)
 from .data import ImageDataset
 from .train import Defense
 
 # %% auto #0
-__all__ = ['THREATS', 'MODES', 'AUTOATTACK_VERSIONS', 'l2_normalize', 'LinfBall', 'L2Ball', 'make_threat', 'PGD', 'FGSM',
-           'robust_accuracy', 'autoattack_accuracy', 'AdversarialTraining', 'AntiAdversarialTraining']
+__all__ = ['ADVERSARIAL_STAGE', 'THREATS', 'MODES', 'AUTOATTACK_VERSIONS', 'l2_normalize', 'LinfBall', 'L2Ball', 'make_threat',
+           'PGD', 'FGSM', 'robust_accuracy', 'autoattack_accuracy', 'AdversarialTraining', 'AntiAdversarialTraining']
+
+# %% ../nbs/04_adversarial.ipynb #aff7d493
+ADVERSARIAL_STAGE = stage_version('adversarial', 1)  # PGD, FGSM and APGD and the robust accuracy built on them
 
 # %% ../nbs/04_adversarial.ipynb #89b223e6
 def _per_sample(v: torch.Tensor) -> torch.Tensor:

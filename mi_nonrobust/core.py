@@ -23,9 +23,10 @@ import torch
 from tqdm.auto import tqdm
 
 # %% auto #0
-__all__ = ['DEVICES', 'check_seed', 'set_seed', 'make_generator', 'check_positive_int', 'check_number', 'get_device',
-           'module_device', 'module_mode', 'evaluating', 'lookup', 'tensor_digest', 'canonical', 'fingerprint',
-           'source_version', 'default_cache_dir', 'atomic_write', 'cache_environment', 'ArtifactCache', 'progress']
+__all__ = ['DEVICES', 'STAGE_VERSIONS', 'CACHE_FORMAT', 'check_seed', 'set_seed', 'make_generator', 'check_positive_int',
+           'check_number', 'get_device', 'module_device', 'module_mode', 'evaluating', 'lookup', 'tensor_digest',
+           'canonical', 'fingerprint', 'stage_version', 'default_cache_dir', 'atomic_write', 'cache_environment',
+           'ArtifactCache', 'progress']
 
 # %% ../nbs/00_core.ipynb #8a6b657e
 def check_seed(seed) -> int:
@@ -155,12 +156,20 @@ def fingerprint(obj: Any) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def source_version(*modules) -> str:
-    "Fingerprint of the source files of `modules`, so that editing the code invalidates cached artifacts."
-    h = hashlib.sha256()
-    for m in modules:
-        h.update(Path(m.__file__).read_bytes())
-    return h.hexdigest()[:16]
+# %% ../nbs/00_core.ipynb #4d28662f
+STAGE_VERSIONS: dict[str, int] = {}  # stage name -> version of its algorithm, filled as the modules are imported
+
+
+def stage_version(name: str,  # the stage, e.g. 'train' (one name per algorithm whose output is cached)
+                  version: int,  # bump it whenever what the stage computes changes
+                 ) -> dict:
+    "Register the version of stage `name` and return the `{'stage', 'version'}` entry that goes into its cache keys."
+    if not (isinstance(name, str) and name.isidentifier()):
+        raise ValueError(f"a stage name must be an identifier, got {name!r}")
+    check_positive_int(f'the version of stage {name!r}', version)
+    if STAGE_VERSIONS.setdefault(name, version) != version:
+        raise ValueError(f"stage {name!r} is declared twice, with versions {STAGE_VERSIONS[name]} and {version}")
+    return {'stage': name, 'version': version}
 
 # %% ../nbs/00_core.ipynb #a511ac98
 def default_cache_dir() -> Path:
@@ -207,10 +216,12 @@ def atomic_write(path: Path,  # final location
     return path
 
 
+CACHE_FORMAT = 3  # how keys and stored files are laid out; bump it when that changes
+
+
 def cache_environment() -> dict:
-    "What every cached artifact depends on besides its own specification: this module's source, torch and NumPy."
-    return {'core': source_version(importlib.import_module('mi_nonrobust.core')), 'torch': torch.__version__,
-            'numpy': np.__version__}
+    "What every cached artifact depends on besides its own specification: the cache format, torch and NumPy."
+    return {'format': CACHE_FORMAT, 'torch': torch.__version__, 'numpy': np.__version__}
 
 
 def _cache_key(spec: Any) -> dict: return {'environment': cache_environment(), 'spec': spec}
@@ -232,7 +243,7 @@ class ArtifactCache:
     def save(self, kind: str, spec: Any, value: Any) -> Path:
         "Store `value` atomically, with its specification and a sha256 sidecar."
         path = self.path(kind, spec)
-        payload = {'format': 2, 'kind': kind, 'key': path.stem,
+        payload = {'format': CACHE_FORMAT, 'kind': kind, 'key': path.stem,
                    'spec': json.dumps(canonical(_cache_key(spec)), sort_keys=True), 'value': value}
         atomic_write(path, lambda tmp: torch.save(payload, tmp))
         atomic_write(path.with_suffix('.sha256'), lambda tmp: tmp.write_text(_file_digest(path)))

@@ -16,15 +16,14 @@ import torch
 
 import dataclasses
 
-from . import attacks as _attacks_module
-from .adversarial import make_threat, robust_accuracy
+from .adversarial import ADVERSARIAL_STAGE, make_threat, robust_accuracy
 from .attacks import Reconstructions
 from .bido_plus import outlier_set
 from .defenses import DEFENSES, make_defense
-from .inversions import attack_prior, attack_prior_spec, inversion_code, make_inversion, prior_kind
+from .inversions import attack_prior, attack_prior_spec, inversion_version, make_inversion, prior_kind
 from .holdout import train_holdout_test
 from .core import (ArtifactCache, check_number, check_positive_int, fingerprint, lookup, make_generator,
-                               source_version)
+                               stage_version)
 from .data import load_dataset, mi_split
 from .metrics import SingularCovarianceWarning, eval_features, leakage_metrics
 from .priors import GANPrior, PriorConfig, prior_config, prior_spec, train_prior_cached
@@ -33,10 +32,11 @@ from .train import TrainConfig, evaluate, model_spec, train_cached
 
 # %% auto #0
 __all__ = ['OUTLIER_SOURCES', 'N_OUTLIERS', 'PRIORS', 'TARGET_DATA', 'JUDGE_DATA', 'HEADLINE_PARAMETERS', 'JUDGE_MIN_PER_CLASS',
-           'SPACE_SUFFIX', 'REAL_REFERENCES', 'TRANSFERS', 'make_defenses', 'ExperimentSpec', 'spec_from_parameters',
-           'judge_source', 'experiment_split', 'train_target', 'train_evaluator', 'train_judge', 'train_attacker_prior',
-           'invert_target', 'eps_name', 'image_metrics', 'run_experiment', 'reference_rows', 'summarize', 'SweepError',
-           'NotCached', 'CacheProbe', 'connect', 'sweep', 'bench_sweep']
+           'EMBED_STAGE', 'METRICS_STAGE', 'TARGET_METRICS_STAGE', 'SPACE_SUFFIX', 'REAL_REFERENCES', 'TRANSFERS',
+           'make_defenses', 'ExperimentSpec', 'spec_from_parameters', 'judge_source', 'experiment_split',
+           'train_target', 'train_evaluator', 'train_judge', 'train_attacker_prior', 'invert_target', 'eps_name',
+           'image_metrics', 'run_experiment', 'reference_rows', 'summarize', 'SweepError', 'NotCached', 'CacheProbe',
+           'connect', 'sweep', 'bench_sweep']
 
 # %% ../nbs/10_experiments.ipynb #5f0b3463
 # stands in for the attacker's public images while a spec is validated (TL-DMI checks its data type only then)
@@ -303,8 +303,10 @@ def train_attacker_prior(spec: ExperimentSpec, parts: dict, *, cache: ArtifactCa
     return train_prior_cached(parts['public'], _prior_config(spec), cache=cache)
 
 # %% ../nbs/10_experiments.ipynb #9e91a9f2
-def _module_code(*names) -> list:
-    return sorted(source_version(importlib.import_module(f'mi_nonrobust.{n}')) for n in names)
+# the versions of what the experiment's own cached stages compute (see `core.stage_version`)
+EMBED_STAGE = stage_version('eval_features', 1)  # an image set embedded by the evaluation model or the judge
+METRICS_STAGE = stage_version('leakage_metrics', 1)  # the leakage metrics and the train-vs-holdout test of a row
+TARGET_METRICS_STAGE = stage_version('target_metrics', 1)  # clean, training and PGD-robust accuracy of a target
 
 
 def _target_key(spec, parts):
@@ -331,10 +333,10 @@ def _reconstruction_key(spec, parts):
     prior = None if spec.prior == 'none' else prior_spec(parts['public'], _prior_config(spec))
     key = {'target': _target_key(spec, parts), 'prior': prior, 'attack': spec.attack,
            'hyperparameters': _make_attack(spec).hyperparameters(), 'n_per_class': spec.n_per_class,
-           'code': _module_code('attacks')}
-    if spec.attack not in _attacks_module.INVERSIONS:  # attacks of other modules, some with target-dependent priors
-        key.update(code=inversion_code(), attack_prior=attack_prior_spec(spec.attack, profile=spec.attack_profile,
-                                                                         seed=spec.seed, device=spec.device))
+           'code': inversion_version(spec.attack)}
+    if prior_kind(spec.attack) not in ('none', 'gan'):  # target-dependent priors: their stages' configurations
+        key['attack_prior'] = attack_prior_spec(spec.attack, profile=spec.attack_profile, seed=spec.seed,
+                                                device=spec.device)
     return key
 
 
@@ -401,7 +403,7 @@ def image_metrics(spec: ExperimentSpec,  # the experiment whose private data and
     models = {'evaluator': evaluator, 'judge': judge}
 
     def embedded(name, by='evaluator'):  # every image set is embedded once by each model that judges it
-        key = {'eval': keys[by], 'data': fingerprint(parts[name]), 'code': _module_code('metrics')}
+        key = {'eval': keys[by], 'data': fingerprint(parts[name]), 'code': EMBED_STAGE}
         return cache.get_or_build('eval_features', key, lambda: eval_features(models[by], parts[name].images))
 
     with warnings.catch_warnings():
@@ -441,7 +443,7 @@ def run_experiment(spec: ExperimentSpec,  # what to run
            'judge': _judge_key(spec, parts),
            'robust': (spec.robust_norm, spec.robust_eps, spec.robust_steps, spec.n_robust),
            'holdout': (spec.holdout_permutations, spec.holdout_reference),
-           'code': _module_code('experiments', 'metrics', 'adversarial', 'holdout')}
+           'code': [METRICS_STAGE, TARGET_METRICS_STAGE, ADVERSARIAL_STAGE]}
 
     def build():
         start = time.perf_counter()
@@ -452,7 +454,7 @@ def run_experiment(spec: ExperimentSpec,  # what to run
         _stage(log, 'robustness')  # cached apart from the row: every attack on this target shares it
         row = dict(cache.get_or_build('target_metrics', {'target': key['reconstructions']['target'],
                                                          'robust': key['robust'], 'seed': spec.seed,
-                                                         'code': _module_code('experiments', 'adversarial')},
+                                                         'code': [TARGET_METRICS_STAGE, ADVERSARIAL_STAGE]},
                                       lambda: _target_metrics(spec, parts, target)))
         _stage(log, 'leakage')
         row.update(image_metrics(spec, parts, found.images, found.labels, cache=cache, evaluator=evaluator,
@@ -496,7 +498,7 @@ def reference_rows(spec: ExperimentSpec,  # the experiment whose no-leakage refe
     for name in which:
         key = {'eval': _eval_key(spec, parts), 'judge': _judge_key(spec, parts), 'images': name, 'data': fingerprint(parts[name]), 'seed': spec.seed,
                'n_per_class': spec.n_per_class, 'holdout': (spec.holdout_permutations, spec.holdout_reference),
-               'code': _module_code('experiments', 'metrics', 'holdout')}
+               'code': METRICS_STAGE}
 
         def build():
             real = _sample_per_class(parts[name], spec.n_per_class, spec.seed)

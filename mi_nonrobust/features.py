@@ -14,12 +14,12 @@ from torch import nn
 from . import adversarial as _adversarial_module, models as _models_module
 from .adversarial import PGD, l2_normalize, make_threat
 from .core import (ArtifactCache, check_number, check_positive_int, check_seed, evaluating, fingerprint, lookup,
-                               make_generator, module_device, progress, source_version)
+                               make_generator, module_device, progress, stage_version)
 from .data import ImageDataset
 
 # %% auto #0
-__all__ = ['FEATURE_KINDS', 'FeatureKind', 'FeatureSetConfig', 'invert_representation', 'feature_spec', 'feature_dataset',
-           'feature_report', 'inversion_convergence']
+__all__ = ['FEATURE_KINDS', 'FEATURES_STAGE', 'FeatureKind', 'FeatureSetConfig', 'invert_representation', 'feature_spec',
+           'feature_dataset', 'feature_report', 'inversion_convergence']
 
 # %% ../nbs/05_features.ipynb #2b79c979
 @dataclass(frozen=True)
@@ -126,13 +126,15 @@ def _check_inputs(model, data, config):
         raise ValueError(f"data has {data.num_classes} classes but the model outputs {n_out}, so it cannot be steered to every class")
 
 
+FEATURES_STAGE = stage_version('feature_sets', 1)  # the construction of D_R, D_NR, D_rand and D_det
+
+
 def feature_spec(model: nn.Module, data: ImageDataset, config: FeatureSetConfig) -> dict:
     "Everything that determines a constructed dataset, as a fingerprintable dict."
-    import mi_nonrobust.features as this_module  # the exported code, also when called from the notebook
     return {'config': config, 'data': fingerprint(data), 'arch': repr(model),
             'weights': fingerprint({k: v for k, v in model.state_dict().items()}),
             'device_type': module_device(model).type,
-            'code': source_version(this_module, _adversarial_module, _models_module)}
+            'code': [FEATURES_STAGE, _adversarial_module.ADVERSARIAL_STAGE, _models_module.MODELS_STAGE]}
 
 
 def _build_chunk(model, data, config, starts, labels, lo, hi, device, bar) -> dict:

@@ -15,7 +15,7 @@ from torch import nn
 from . import attacks
 from .adaptive import ADAPTIVE_INVERSIONS, ADAPTIVE_PROFILES
 from .attacks import Inversion, Reconstructions, batching_speedup
-from .core import ArtifactCache, get_device, lookup, source_version
+from .core import ArtifactCache, get_device, lookup
 from .data import ImageDataset
 from .dmi import DMI_INVERSIONS, DMI_PROFILES, augmented_kedmi_prior
 from .lomma import (LOMMA_INVERSIONS, LOMMA_PROFILES, AugmentedPrior, augmented_prior, distill_config,
@@ -30,7 +30,7 @@ from .priors import Generator
 
 # %% auto #0
 __all__ = ['INVERSIONS', 'INVERSION_PROFILES', 'PRIOR_KINDS', 'INVERSION_MODULES', 'inversion_config', 'make_inversion',
-           'prior_kind', 'inversion_code', 'attack_prior', 'attack_prior_spec', 'invert', 'bench_priors',
+           'prior_kind', 'inversion_version', 'attack_prior', 'attack_prior_spec', 'invert', 'bench_priors',
            'bench_attacks']
 
 # %% ../nbs/08z_inversions.ipynb #dad5a825
@@ -68,14 +68,11 @@ def prior_kind(name: str) -> str:
     return PRIOR_KINDS[name]
 
 
-def inversion_code(name: str | None = None,  # an attack of `INVERSIONS`; None: every attack
-                  ) -> str:
-    "Fingerprint of the attack code a reconstruction depends on (part of its cache key)."
-    # the attacks of `attacks` (GMI, pixel, prior samples) use no other attack module: editing LOMMA must not
-    # invalidate hours of cached GMI reconstructions
-    if name is not None: lookup(INVERSIONS, name, 'inversion')
-    modules = ('attacks',) if name in attacks.INVERSIONS else INVERSION_MODULES
-    return source_version(*(importlib.import_module(f'mi_nonrobust.{m}') for m in modules))
+def inversion_version(name: str,  # an attack of `INVERSIONS`
+                     ) -> dict:
+    "The version of attack `name`'s algorithm (the class attribute `version`, 1 when it declares none), for cache keys."
+    cls = lookup(INVERSIONS, name, 'inversion')
+    return {'inversion': name, 'version': getattr(cls, 'version', 1)}
 
 # %% ../nbs/08z_inversions.ipynb #6bd4d5fa
 def _need_gan(name, gan):

@@ -18,16 +18,16 @@ from torch import nn
 from .attacks import (GMI, Inversion, LossHistory, Reconstructions, _check_classes, _check_image_shape,
                                   _check_prior, _class_stream, _nesterov_step, _probe_classes, frozen)
 from .core import (ArtifactCache, check_number, check_positive_int, check_seed, evaluating, fingerprint,
-                               get_device, lookup, make_generator, module_device, progress, source_version)
+                               get_device, lookup, make_generator, module_device, progress, stage_version)
 from .data import ImageDataset
 from .metrics import eval_features
 from .models import build_model
 from .priors import GANPrior
 
 # %% auto #0
-__all__ = ['PAPER_DISTILL', 'QUICK_DISTILL', 'DISTILL_PROFILES', 'LOMMA_PROFILES', 'LOMMA_INVERSIONS', 'describe_prior',
-           'check_prior_kind', 'ClassStreams', 'SearchInversion', 'LatentSearch', 'DistillConfig', 'distill_config',
-           'distill_surrogates', 'model_digest', 'distill_spec', 'distill_cached', 'AugmentedPrior',
+__all__ = ['PAPER_DISTILL', 'QUICK_DISTILL', 'DISTILL_PROFILES', 'DISTILL_STAGE', 'LOMMA_PROFILES', 'LOMMA_INVERSIONS',
+           'describe_prior', 'check_prior_kind', 'ClassStreams', 'SearchInversion', 'LatentSearch', 'DistillConfig',
+           'distill_config', 'distill_surrogates', 'model_digest', 'distill_spec', 'distill_cached', 'AugmentedPrior',
            'feature_reference', 'augmented_prior', 'surrogate_bundle', 'logit_loss', 'lomma_identity', 'LOMMATerms',
            'LOMMAGMI']
 
@@ -272,11 +272,14 @@ def model_digest(model: nn.Module) -> str:
     return fingerprint({k: v for k, v in model.state_dict().items()})
 
 
+DISTILL_STAGE = stage_version('distilled_surrogates', 1)  # surrogates distilled from the target on public data
+
+
 def distill_spec(target: nn.Module, public: ImageDataset, config: DistillConfig) -> dict:
     "Everything that determines distilled surrogates, as a fingerprintable dict."
     return {'target': model_digest(target), 'data': fingerprint(public), 'config': config,
             'device_type': get_device(config.device).type,
-            'code': source_version(importlib.import_module('mi_nonrobust.lomma'))}
+            'code': DISTILL_STAGE}
 
 
 def distill_cached(target: nn.Module,  # the model under attack

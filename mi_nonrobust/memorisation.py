@@ -13,15 +13,18 @@ from torch import nn
 
 import importlib
 
-from .core import ArtifactCache, check_number, check_seed, fingerprint, make_generator, source_version
+from .core import ArtifactCache, check_number, check_seed, fingerprint, make_generator, stage_version
 from .data import ImageDataset
 from .holdout import train_holdout_test
 from .metrics import check_reconstructions, knn_distance
 from .train import TrainConfig, TrainResult, evaluate, model_spec, train_cached
 
 # %% auto #0
-__all__ = ['unchanged_classes', 'label_kept_fraction', 'permute_labels', 'NotMemorisedWarning', 'MemorisationPair',
-           'train_memorisation_pair', 'matched_holdout', 'label_leakage', 'plot_label_grid']
+__all__ = ['MEMORISATION_STAGE', 'unchanged_classes', 'label_kept_fraction', 'permute_labels', 'NotMemorisedWarning',
+           'MemorisationPair', 'train_memorisation_pair', 'matched_holdout', 'label_leakage', 'plot_label_grid']
+
+# %% ../nbs/09m_memorisation.ipynb #e591b1f3
+MEMORISATION_STAGE = stage_version('memorisation_scores', 1)  # scoring held-out images under both label assignments
 
 # %% ../nbs/09m_memorisation.ipynb #1742e53e
 def unchanged_classes(labels: torch.Tensor,  # int64 (N,) true labels
@@ -122,7 +125,7 @@ def train_memorisation_pair(arch: str,  # a name of `models.MODELS`
     key = {'permuted': model_spec(arch, num_classes, permuted_train, config, model_kwargs=model_kwargs),
            'true': model_spec(arch, num_classes, train, config, model_kwargs=model_kwargs),
            'eval_data': None if eval_data is None else fingerprint(eval_data),
-           'code': source_version(importlib.import_module('mi_nonrobust.memorisation'))}
+           'code': MEMORISATION_STAGE}
     summary = dict((cache or ArtifactCache()).get_or_build('memorisation_scores', key, score))
     if summary['permuted_train_acc'] < min_train_acc:
         warnings.warn(f"the permuted-label {arch} reached training accuracy {summary['permuted_train_acc']:.3f} < "

@@ -11,11 +11,14 @@ from typing import Callable, Sequence
 import torch
 from torch import nn
 
-from .core import lookup, check_seed
+from .core import check_seed, lookup, stage_version
 
 # %% auto #0
-__all__ = ['MODELS', 'ImageClassifier', 'cnn_stages', 'eval_cnn_stages', 'BasicBlock', 'resnet18_stages', 'mlp_stages',
-           'build_model', 'count_parameters']
+__all__ = ['MODELS_STAGE', 'MODELS', 'ImageClassifier', 'cnn_stages', 'eval_cnn_stages', 'BasicBlock', 'resnet18_stages',
+           'mlp_stages', 'build_model', 'count_parameters']
+
+# %% ../nbs/02_models.ipynb #4ccc07d9
+MODELS_STAGE = stage_version('models', 1)  # the architectures: bump it when a layer or an initialisation changes
 
 # %% ../nbs/02_models.ipynb #021559c5
 def _per_channel(value, in_channels: int, what: str) -> torch.Tensor:

@@ -16,13 +16,13 @@ import torch
 from torch import nn
 
 from .core import (ArtifactCache, check_number, check_positive_int, check_seed, evaluating, fingerprint,
-                               get_device, lookup, make_generator, module_device, progress, source_version)
+                               get_device, lookup, make_generator, module_device, progress, stage_version)
 from .data import ImageDataset
 
 # %% auto #0
-__all__ = ['IMAGE_SIZES', 'SUPPORTED_SHAPES', 'PAPER_PRIOR', 'QUICK_PRIOR', 'PRIOR_PROFILES', 'BN_BATCHES', 'check_image_shape',
-           'Generator', 'Critic', 'GANPrior', 'build_gan', 'PriorConfig', 'prior_config', 'gradient_penalty',
-           'recompute_batchnorm', 'train_prior', 'prior_spec', 'train_prior_cached']
+__all__ = ['IMAGE_SIZES', 'SUPPORTED_SHAPES', 'PAPER_PRIOR', 'QUICK_PRIOR', 'PRIOR_PROFILES', 'BN_BATCHES', 'PRIOR_STAGE',
+           'check_image_shape', 'Generator', 'Critic', 'GANPrior', 'build_gan', 'PriorConfig', 'prior_config',
+           'gradient_penalty', 'recompute_batchnorm', 'train_prior', 'prior_spec', 'train_prior_cached']
 
 # %% ../nbs/07_priors.ipynb #e31921eb
 IMAGE_SIZES = {28: 7, 32: 4, 64: 4}  # supported image side -> side of the generator's first feature map
@@ -303,13 +303,16 @@ def train_prior(public: ImageDataset,  # the attacker's public images, of a shap
     return prior
 
 # %% ../nbs/07_priors.ipynb #b94acf1c
+PRIOR_STAGE = stage_version('gan_prior', 1)  # WGAN-GP training of the attacker's prior
+
+
 def prior_spec(public: ImageDataset,  # the public images
                config: PriorConfig,  # hyperparameters
               ) -> dict:
     "Everything that determines a trained prior, as a fingerprintable dict."
     return {'data': fingerprint(public), 'image_shape': tuple(public.image_shape), 'config': config,
             'device_type': get_device(config.device).type,
-            'code': source_version(importlib.import_module('mi_nonrobust.priors'))}
+            'code': PRIOR_STAGE}
 
 
 def train_prior_cached(public: ImageDataset,  # the attacker's public images

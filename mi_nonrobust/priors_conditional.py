@@ -15,17 +15,18 @@ from torch import nn
 
 from .attacks import frozen
 from .core import (ArtifactCache, check_number, check_positive_int, check_seed, evaluating, fingerprint,
-                               get_device, lookup, make_generator, module_device, progress, source_version)
+                               get_device, lookup, make_generator, module_device, progress, stage_version)
 from .data import ImageDataset
 from .lomma import model_digest
 from .ppa import random_resized_crop
 from .priors import IMAGE_SIZES, Generator, _doublings, check_image_shape
 
 # %% auto #0
-__all__ = ['KEDMI_PRIOR_PROFILES', 'CGAN_PROFILES', 'conv_body', 'KEDMIDiscriminator', 'KEDMIPrior', 'realness', 'KEDMIConfig',
-           'train_kedmi_prior', 'conditional_prior_spec', 'train_kedmi_cached', 'pseudo_labels', 'max_margin_loss',
-           'ConditionalBatchNorm', 'ConditionalGenerator', 'ProjectionDiscriminator', 'ConditionalPrior', 'CGANConfig',
-           'train_cgan', 'train_cgan_cached', 'prior_profile']
+__all__ = ['KEDMI_PRIOR_PROFILES', 'CONDITIONAL_PRIOR_STAGE', 'CGAN_PROFILES', 'conv_body', 'KEDMIDiscriminator', 'KEDMIPrior',
+           'realness', 'KEDMIConfig', 'train_kedmi_prior', 'conditional_prior_spec', 'train_kedmi_cached',
+           'pseudo_labels', 'max_margin_loss', 'ConditionalBatchNorm', 'ConditionalGenerator',
+           'ProjectionDiscriminator', 'ConditionalPrior', 'CGANConfig', 'train_cgan', 'train_cgan_cached',
+           'prior_profile']
 
 # %% ../nbs/08d_priors_conditional.ipynb #43be2ec2
 def conv_body(image_shape: tuple, width: int, *, spectral: bool) -> tuple[nn.Sequential, int]:
@@ -190,11 +191,14 @@ def train_kedmi_prior(public: ImageDataset,  # the attacker's public images
 def _state(m): return {k: v.detach().cpu().contiguous() for k, v in m.state_dict().items()}
 
 
+CONDITIONAL_PRIOR_STAGE = stage_version('conditional_prior', 1)  # KEDMI's and PLG-MI's target-dependent GANs
+
+
 def conditional_prior_spec(kind: str, public: ImageDataset, target: nn.Module, config) -> dict:
     "Everything that determines a target-dependent prior, as a fingerprintable dict."
     return {'kind': kind, 'data': fingerprint(public), 'target': model_digest(target), 'config': config,
             'device_type': get_device(config.device).type,
-            'code': source_version(importlib.import_module('mi_nonrobust.priors_conditional'))}
+            'code': CONDITIONAL_PRIOR_STAGE}
 
 
 def train_kedmi_cached(public: ImageDataset, target: nn.Module, config: KEDMIConfig = KEDMIConfig(),

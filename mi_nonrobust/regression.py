@@ -26,7 +26,7 @@ from statsmodels.othermod.betareg import BetaModel
 from .adversarial import autoattack_accuracy, make_threat, robust_accuracy
 from . import adversarial as _adversarial_module
 from .core import (ArtifactCache, atomic_write, check_number, check_positive_int, check_seed, fingerprint,
-                               lookup, make_generator, source_version)
+                               lookup, make_generator)
 from .data import ImageDataset
 from .experiments import CacheProbe, _worker_parts, eps_name, train_target
 
@@ -383,7 +383,7 @@ def target_apgd(spec,  # an `experiments.ExperimentSpec` whose target a sweep tr
     data = test.subset(torch.randperm(len(test), generator=make_generator(0))[:n_images].sort().values)
     model = train_target(spec, parts, cache=CacheProbe(cache.root))  # a missing target is an error, not a retraining
     base = {'model': fingerprint(model.state_dict()), 'data': fingerprint(data), 'norm': 'linf', 'steps': steps,
-            'seed': spec.seed, 'code': source_version(_adversarial_module)}  # the key of every radius but its eps
+            'seed': spec.seed, 'code': _adversarial_module.ADVERSARIAL_STAGE}  # the key of every radius but its eps
     return {apgd_column(e): cache.get_or_build('apgd_accuracy', {**base, 'eps': e}, lambda: autoattack_accuracy(
                 model, data, norm='linf', eps=e, steps=steps, seed=spec.seed)['robust_acc'])
             for e in eps}

@@ -13,13 +13,13 @@ import torch
 from torch import nn
 
 from . import models as _models_module
-from .core import ArtifactCache, check_number, fingerprint, source_version
+from .core import ArtifactCache, check_number, fingerprint, stage_version
 from .data import ImageDataset
 from .models import count_parameters
-from .train import Defense, TrainConfig, train
+from .train import TRAIN_STAGE, Defense, TrainConfig, train
 
 # %% auto #0
-__all__ = ['pretrain_stages', 'TransferLearning', 'residual_stages', 'SkipScaling', 'SSF']
+__all__ = ['PRETRAIN_STAGE', 'pretrain_stages', 'TransferLearning', 'residual_stages', 'SkipScaling', 'SSF']
 
 # %% ../nbs/06d_structural.ipynb #9c19b0bb
 def _stay_in_eval(module, args):
@@ -34,6 +34,9 @@ def _check_classifier(model, what):
                          f"of `models.build_model`; got {type(model).__name__}")
 
 
+PRETRAIN_STAGE = stage_version('pretrain_stages', 1)  # TL-DMI's pretraining of the stages on public data
+
+
 def pretrain_stages(model: nn.Module,  # the (fresh) target, whose architecture and initial weights are used
                     data: ImageDataset,  # public pretraining data
                     config: TrainConfig,  # pretraining hyperparameters
@@ -42,8 +45,7 @@ def pretrain_stages(model: nn.Module,  # the (fresh) target, whose architecture 
     "State dict of `model.stages` after training a copy of the model (with a head for `data`'s classes) on `data`."
     _check_classifier(model, 'pretraining')
     spec = {'stages': repr(model.stages), 'init': dict(model.stages.state_dict()), 'data': fingerprint(data),
-            'config': config, 'code': source_version(_models_module, importlib.import_module('mi_nonrobust.train'),
-                                                     importlib.import_module('mi_nonrobust.structural'))}
+            'config': config, 'code': [PRETRAIN_STAGE, TRAIN_STAGE, _models_module.MODELS_STAGE]}
 
     def build():
         source = copy.deepcopy(model)

@@ -17,13 +17,13 @@ from torch import nn
 
 from . import models as _models_module
 from .core import (ArtifactCache, check_number, check_positive_int, check_seed, evaluating, fingerprint,
-                               get_device, lookup, make_generator, module_device, progress, set_seed, source_version)
+                               get_device, lookup, make_generator, module_device, progress, set_seed, stage_version)
 from .data import ImageDataset
 from .models import build_model
 
 # %% auto #0
-__all__ = ['OPTIMIZERS', 'PRECISIONS', 'TrainConfig', 'Defense', 'NoDefense', 'predict_logits', 'evaluate', 'TrainResult',
-           'train', 'model_spec', 'train_cached']
+__all__ = ['OPTIMIZERS', 'PRECISIONS', 'TRAIN_STAGE', 'TrainConfig', 'Defense', 'NoDefense', 'predict_logits', 'evaluate',
+           'TrainResult', 'train', 'defense_version', 'model_spec', 'train_cached']
 
 # %% ../nbs/03_train.ipynb #9bc676e0
 OPTIMIZERS = ('adam', 'sgd')
@@ -232,17 +232,21 @@ def train(model: nn.Module,  # an `ImageClassifier` (inputs in [0,1])
     return TrainResult(model=model, history=history)
 
 # %% ../nbs/03_train.ipynb #816d82b6
+TRAIN_STAGE = stage_version('train', 1)  # the training engine (loop, optimiser, schedule, loss assembly)
+
+
+def defense_version(defense) -> dict:
+    "The version of a defense's algorithm, for cache keys: the class attribute `version` (1 when it declares none)."
+    return {'defense': type(defense).__name__, 'version': getattr(type(defense), 'version', 1)}
+
+
 def model_spec(arch: str, num_classes: int, data: ImageDataset, config: TrainConfig, defenses=(), *,
                eval_data: ImageDataset | None = None, model_kwargs: dict | None = None) -> dict:
     "Everything that determines a trained model, as a fingerprintable dict."
-    # the code that builds and trains the model; defenses defined outside a module file (a notebook) are keyed by
-    # their class name and fields only
-    code_modules = {_models_module, importlib.import_module('mi_nonrobust.train')}
-    code_modules |= {m for m in (sys.modules.get(type(d).__module__) for d in defenses) if getattr(m, '__file__', None)}
     return {'arch': arch, 'num_classes': num_classes, 'model_kwargs': dict(model_kwargs or {}),
             'data': fingerprint(data), 'eval_data': None if eval_data is None else fingerprint(eval_data),
             'config': config, 'device_type': get_device(config.device).type, 'defenses': list(defenses),
-            'code': sorted(source_version(m) for m in code_modules)}
+            'code': [_models_module.MODELS_STAGE, TRAIN_STAGE, *(defense_version(d) for d in defenses)]}
 
 
 def train_cached(arch: str,  # a name of `models.MODELS`

@@ -9,7 +9,6 @@ import contextlib
 import dataclasses
 import enum
 import hashlib
-import importlib
 import json
 import os
 import random

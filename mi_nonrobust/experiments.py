@@ -5,179 +5,42 @@
 # %% ../nbs/10_experiments.ipynb #d12bb32a
 from __future__ import annotations
 
-import importlib
+import concurrent.futures as cf
+import dataclasses
+import json
+import multiprocessing
+import threading
 import time
 import warnings
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Callable
 
 import pandas as pd
 import torch
 
-import dataclasses
-
 from .adversarial import ADVERSARIAL_STAGE, make_threat, robust_accuracy
 from .attacks import Reconstructions
 from .bido_plus import outlier_set
-from .defenses import DEFENSES, make_defense
-from .inversions import attack_prior, attack_prior_spec, inversion_version, make_inversion, prior_kind
+from .core import ArtifactCache, check_positive_int, fingerprint, lookup, make_generator, stage_version
+from .data import ImageDataset, load_dataset, mi_split
 from .holdout import train_holdout_test
-from .core import (ArtifactCache, check_number, check_positive_int, fingerprint, lookup, make_generator,
-                               stage_version)
-from .data import load_dataset, mi_split
+from .inversions import attack_prior, attack_prior_spec, inversion_version, make_inversion, prior_kind
 from .metrics import SingularCovarianceWarning, eval_features, leakage_metrics
-from .priors import GANPrior, PriorConfig, prior_config, prior_spec, train_prior_cached
-from .data import ImageDataset
+from .priors import GANPrior, PriorConfig, prior_spec, train_prior_cached
+# the spec's names, importable from here too: an experiment is where users meet them
+from .specs import (HEADLINE_PARAMETERS, JUDGE_DATA, N_OUTLIERS, OUTLIER_SOURCES, PRIORS,  # noqa: F401
+                                TARGET_DATA, ExperimentSpec, make_defenses, spec_from_parameters)
+# the engine's names, importable from here too: a sweep of experiments is where users meet them
+from .sweeps import TRANSFERS, CacheProbe, Job, NotCached, SweepError, connect, run_jobs  # noqa: F401
 from .train import TrainConfig, evaluate, model_spec, train_cached
 
 # %% auto #0
-__all__ = ['OUTLIER_SOURCES', 'N_OUTLIERS', 'PRIORS', 'TARGET_DATA', 'JUDGE_DATA', 'HEADLINE_PARAMETERS', 'JUDGE_MIN_PER_CLASS',
-           'EMBED_STAGE', 'METRICS_STAGE', 'TARGET_METRICS_STAGE', 'SPACE_SUFFIX', 'REAL_REFERENCES', 'TRANSFERS',
-           'make_defenses', 'ExperimentSpec', 'spec_from_parameters', 'judge_source', 'experiment_split',
-           'train_target', 'train_evaluator', 'train_judge', 'train_attacker_prior', 'invert_target', 'eps_name',
-           'image_metrics', 'run_experiment', 'reference_rows', 'summarize', 'SweepError', 'NotCached', 'CacheProbe',
-           'connect', 'sweep', 'bench_sweep']
-
-# %% ../nbs/10_experiments.ipynb #5f0b3463
-# stands in for the attacker's public images while a spec is validated (TL-DMI checks its data type only then)
-_PLACEHOLDER_PUBLIC = ImageDataset(torch.zeros(2, 1, 8, 8), torch.tensor([0, 1]), ['a', 'b'], 'placeholder', torch.arange(2))
-_PLACEHOLDER_OUTLIERS = ImageDataset(torch.zeros(2, 1, 8, 8), torch.tensor([0, 1]), ['a', 'b'], 'placeholder outliers',
-                                     torch.arange(2))
-
-
-def _takes(cls, field_name: str) -> bool:
-    return dataclasses.is_dataclass(cls) and field_name in {f.name for f in dataclasses.fields(cls)}
-
-
-# auxiliary out-of-distribution images for BiDO+ and the other outlier terms: another source than the target's, so
-# that they overlap neither the private nor the attacker's images
-OUTLIER_SOURCES = {'fashion_mnist': 'mnist', 'mnist': 'fashion_mnist', 'digits': 'fashion_mnist',
-                   'att_faces': 'yale_b', 'yale_b': 'att_faces'}
-N_OUTLIERS = 5000  # auxiliary images drawn (seeded) from that source
-
-
-def make_defenses(entries: tuple = (),  # ((name, {hyperparameter: value}), ...) with names from `defenses.DEFENSES`
-                  *, public: ImageDataset | None = None,  # the attacker's public images, for defenses that pretrain (TL-DMI)
-                  cache: ArtifactCache | None = None,  # where such pretraining is kept
-                  private: ImageDataset | None = None,  # the private training images, for outlier terms (BiDO+)
-                  outliers: Callable[[], ImageDataset] | None = None,  # makes auxiliary OOD images when one needs them
-                 ) -> list:
-    "Defense objects from `(name, kwargs)` pairs; defenses that pretrain get the attacker's images, outlier terms OOD ones."
-    defenses = []
-    for entry in entries:
-        if not (isinstance(entry, (tuple, list)) and len(entry) == 2 and isinstance(entry[1], dict)):
-            raise ValueError(f"a defense entry is (name, {{hyperparameters}}), got {entry!r}")
-        name, kwargs = entry
-        cls = lookup(DEFENSES, name, 'defense')
-        if _takes(cls, 'pretrain_data') and 'pretrain_data' not in kwargs:
-            if public is None:
-                raise ValueError(f"defense {name!r} pretrains on the attacker's public images: pass public=")
-            kwargs = {**kwargs, 'pretrain_data': public, 'cache': cache}
-        if _takes(cls, 'outlier_data') and 'outlier_data' not in kwargs:
-            if outliers is None:
-                raise ValueError(f"defense {name!r} trains on auxiliary out-of-distribution images: pass outliers=")
-            kwargs = {**kwargs, 'outlier_data': outliers(), 'public_data': public, 'private_data': private}
-        defenses.append(make_defense(name, **kwargs))
-    return defenses
-
-# %% ../nbs/10_experiments.ipynb #57928df4
-PRIORS = ('disjoint_samples', 'disjoint_classes', 'none')
-TARGET_DATA = ('private', 'surrogate')
-JUDGE_DATA = ('auto', 'private_rest', 'public', 'evaluator')
-
-
-@dataclass(frozen=True)
-class ExperimentSpec:
-    "Everything that determines one model-inversion experiment."
-    label: str = 'standard'  # the name of this target in tables and figures (not part of any cache key)
-    dataset: str = 'fashion_mnist'  # a name of `data.DATASETS`
-    private_classes: tuple = (0, 1, 2, 3, 4)  # source class ids of the private data
-    image_size: int | None = None  # resize the data set to this size (None: keep it; priors support 28, 32 and 64 px)
-    n_private_per_class: int | None = 1000  # target training images per class (None: all)
-    test_fraction: float = 1 / 7  # share of every private class held out (half the held-out reference, half unseen)
-    public_fraction: float = 0.5  # share of the rest of every private class given to the idealised attacker
-    n_eval: int | None = None  # evaluation-model training images, a seeded random subset (None: all of eval_train)
-    target_data: str = 'private'  # 'private' (the real target) or 'surrogate' (trained on the attacker's own images)
-    target_arch: str = 'cnn'  # a name of `models.MODELS`
-    target: TrainConfig = TrainConfig(epochs=5, show_progress=False)  # target training (its seed is replaced by `seed`)
-    defenses: tuple = ()  # ((name, {hyperparameters}), ...), names from `defenses.DEFENSES`
-    eval_arch: str = 'eval_cnn'  # evaluation model architecture (must differ from the target's)
-    eval: TrainConfig = TrainConfig(epochs=3, show_progress=False)  # evaluation model training
-    eval_seed: int = 0  # seed of the evaluation model
-    prior: str = 'disjoint_samples'  # one of `PRIORS`
-    prior_config: PriorConfig = prior_config('quick', show_progress=False)  # GAN prior training (the quick profile's)
-    attack: str = 'gmi'  # a name of `inversions.INVERSIONS`
-    attack_profile: str = 'quick'  # whose defaults the attack starts from: 'quick' (CPU) or 'paper'
-    attack_kwargs: dict = field(default_factory=dict)  # hyperparameters that replace the profile's (the seed is `seed`)
-    n_per_class: int = 8  # reconstructions per private class
-    robust_norm: str = 'linf'  # threat model of the robustness evaluation
-    robust_eps: tuple = (8 / 255, 0.05, 0.1)  # radii of the robustness evaluation, [0,1] units (28-px grey images
-                                              # need larger radii than CIFAR to separate models)
-    robust_steps: int = 10  # PGD steps of the robustness evaluation
-    n_robust: int = 500  # private test images of the robustness evaluation
-    holdout_permutations: int = 1000  # permutations (and bootstrap resamples) of the train-vs-holdout test
-    holdout_reference: int | None = None  # its images per class and side (None: every training image of the class)
-    judge_data: str = 'auto'  # what the feature space of the train-vs-holdout test is learned from (`JUDGE_DATA`):
-                              # 'private_rest' (private images outside the target's training and test sets), 'public'
-                              # (the attacker's), 'auto' (the first when every class has 5 such images), 'evaluator'
-                              # (the evaluation model, which saw the training images but not the holdout: biased)
-    seed: int = 0  # seeds the target's training and the attack
-    device: str = 'auto'  # where everything runs
-
-    def __post_init__(self):
-        lookup({p: p for p in PRIORS}, self.prior, 'prior')
-        if self.target_data not in TARGET_DATA:
-            raise ValueError(f"target_data must be one of {', '.join(TARGET_DATA)}, got {self.target_data!r}")
-        if self.target_data == 'surrogate' and self.prior == 'disjoint_classes':
-            raise ValueError("a surrogate target is trained on the attacker's own images of the private classes, but "
-                             "under prior='disjoint_classes' the attacker has none (its public data are other classes); "
-                             "use prior='disjoint_samples', or compare with the real unseen images and prior samples "
-                             "(`reference_rows`) instead")
-        if self.judge_data not in JUDGE_DATA:
-            raise ValueError(f"judge_data must be one of {', '.join(JUDGE_DATA)}, got {self.judge_data!r}")
-        # validates names and values now, not after an hour (placeholders stand in for the data of the split)
-        make_defenses(self.defenses, public=_PLACEHOLDER_PUBLIC, outliers=lambda: _PLACEHOLDER_OUTLIERS)
-        if self.eval_arch == self.target_arch:
-            raise ValueError(f"eval_arch must differ from target_arch ({self.target_arch!r}): the evaluation model is an "
-                             "independent judge of the reconstructions")
-        attack = make_inversion(self.attack, profile=self.attack_profile, **self.attack_kwargs)  # checks names and values
-        if self.prior == 'none' and prior_kind(self.attack) != 'none':
-            raise ValueError(f"the {self.attack!r} attack needs a prior; use prior='disjoint_samples' or "
-                             "'disjoint_classes', or attack='pixel'")
-        for name in ('n_per_class', 'robust_steps', 'n_robust', 'holdout_permutations'): check_positive_int(f'ExperimentSpec.{name}', getattr(self, name))
-        if self.holdout_reference is not None: check_positive_int('ExperimentSpec.holdout_reference', self.holdout_reference)
-        for i, eps in enumerate(self.robust_eps): check_number(f'ExperimentSpec.robust_eps[{i}]', eps, positive=True)
-        object.__setattr__(self, 'private_classes', tuple(self.private_classes))
-        object.__setattr__(self, 'robust_eps', tuple(float(e) for e in self.robust_eps))
-        object.__setattr__(self, 'defenses', tuple((n, dict(k)) for n, k in self.defenses))
-
-# %% ../nbs/10_experiments.ipynb #2b4ee58e
-HEADLINE_PARAMETERS = ('dataset', 'image_size', 'private_classes', 'prior', 'n_private_per_class', 'test_fraction',
-                       'public_fraction', 'n_eval', 'target_epochs', 'target_batch_size', 'eval_epochs', 'prior_epochs',
-                       'prior_width', 'prior_images', 'attack_steps', 'n_per_class', 'robust_eps', 'n_robust',
-                       'holdout_reference', 'holdout_permutations', 'device')
-
-
-def spec_from_parameters(parameters: dict,  # a headline-figure template's parameters (names of `HEADLINE_PARAMETERS`)
-                         *, profile: str = 'quick',  # whose prior and attack defaults to start from: 'quick' or 'paper'
-                        ) -> ExperimentSpec:
-    "The experiment of the standard target that a headline-figure template's parameters describe."
-    missing = [k for k in HEADLINE_PARAMETERS if k not in parameters]
-    if missing: raise ValueError(f"parameters lack {', '.join(missing)}; a headline template sets all of {', '.join(HEADLINE_PARAMETERS)}")
-    if profile not in ('quick', 'paper'): raise ValueError(f"profile must be 'quick' or 'paper', got {profile!r}")
-    p = parameters
-    classes = tuple(p['private_classes']) or tuple(range(load_dataset(p['dataset'], size=p['image_size'] or None).num_classes))
-    return ExperimentSpec(
-        label='standard', dataset=p['dataset'], image_size=p['image_size'] or None, private_classes=classes,
-        prior=p['prior'], n_private_per_class=p['n_private_per_class'] or None, test_fraction=p['test_fraction'],
-        public_fraction=p['public_fraction'], n_eval=p['n_eval'] or None,
-        target=TrainConfig(epochs=p['target_epochs'], batch_size=p['target_batch_size'], show_progress=False),
-        eval=TrainConfig(epochs=p['eval_epochs'], show_progress=False),
-        prior_config=prior_config(profile, epochs=p['prior_epochs'], width=p['prior_width'],
-                                  max_images=p['prior_images'] or None, show_progress=False),
-        attack_profile=profile, attack_kwargs={'steps': p['attack_steps']}, n_per_class=p['n_per_class'],
-        robust_eps=tuple(p['robust_eps']), n_robust=p['n_robust'], holdout_reference=p['holdout_reference'] or None,
-        holdout_permutations=p['holdout_permutations'], device=p['device'])
+__all__ = ['JUDGE_MIN_PER_CLASS', 'EMBED_STAGE', 'METRICS_STAGE', 'TARGET_METRICS_STAGE', 'SPACE_SUFFIX', 'REAL_REFERENCES',
+           'ExperimentData', 'judge_source', 'experiment_split', 'TargetPlan', 'plan_target', 'train_target',
+           'train_evaluator', 'train_judge', 'train_attacker_prior', 'invert_target', 'eps_name', 'image_metrics',
+           'defense_params', 'run_experiment', 'reference_rows', 'summarize', 'experiment_job', 'references_job',
+           'sweep', 'bench_sweep']
 
 # %% ../nbs/10_experiments.ipynb #c22b8326
 def _halves(ds) -> tuple:
@@ -208,19 +71,38 @@ def _surrogate_train(private_train, public):
     return public.subset(torch.cat(picks))
 
 
+@dataclass(frozen=True)
+class ExperimentData:
+    "The data of one experiment: every part an `ImageDataset`, also reachable by name (`parts['holdout']`)."
+    private_train: ImageDataset  # the target's training images
+    private_test: ImageDataset  # private images the target never trained on: `holdout` and `unseen` together
+    holdout: ImageDataset  # half of `private_test`: the held-out side of the train-vs-holdout test
+    unseen: ImageDataset  # the other half: real images no model saw, the no-leakage reference
+    eval_train: ImageDataset  # the evaluation model's training images (all private data outside the test set)
+    private_rest: ImageDataset  # private images outside the target's training and test sets (the judge's, if enough)
+    public: ImageDataset  # the attacker's images
+    surrogate_train: ImageDataset | None  # the attacker's images of the private classes, as many as the target has
+                                          # (None under prior='disjoint_classes': the attacker has none)
+    monitor: ImageDataset  # a few test images per class, on which training reports its learning curve
+
+    def __getitem__(self, name: str) -> ImageDataset | None:
+        "The part called `name`, for code that picks a part by name."
+        return getattr(self, lookup({f.name: f.name for f in dataclasses.fields(self)}, name, 'part'))
+
+
 JUDGE_MIN_PER_CLASS = 5  # 'auto' judges on the private rest only when every class has this many images there
 
 
 def judge_source(spec: ExperimentSpec,  # the experiment
-                 parts: dict,  # `experiment_split(spec)`
+                 parts: ExperimentData,  # `experiment_split(spec)`
                 ) -> str:
     "Which data the judge of the feature-space holdout test is trained on: 'private_rest', 'public' or 'evaluator'."
     if spec.judge_data != 'auto': return spec.judge_data
-    counts = torch.bincount(parts['private_rest'].labels, minlength=len(spec.private_classes))
+    counts = torch.bincount(parts.private_rest.labels, minlength=len(spec.private_classes))
     return 'private_rest' if int(counts.min()) >= JUDGE_MIN_PER_CLASS else 'public'
 
 
-def experiment_split(spec: ExperimentSpec) -> dict:
+def experiment_split(spec: ExperimentSpec) -> ExperimentData:
     "The data of an experiment: private train/test (and its holdout/unseen halves), evaluation data, public data."
     dataset = load_dataset(spec.dataset, size=spec.image_size)
     split = mi_split(dataset, protocol='disjoint_samples', private_classes=spec.private_classes,
@@ -245,30 +127,49 @@ def experiment_split(spec: ExperimentSpec) -> dict:
     holdout, unseen = _halves(split.private_test)
     # models are monitored after every epoch on a few test images per class: the full test set each epoch would cost
     # more than the training itself on a CPU (small private sets are trained for hundreds of epochs)
-    return {'private_train': split.private_train, 'private_test': split.private_test, 'eval_train': eval_train,
-            'public': public, 'surrogate_train': surrogate, 'holdout': holdout, 'unseen': unseen,
-            'monitor': _per_class_head(split.private_test, 20), 'private_rest': rest}
+    return ExperimentData(private_train=split.private_train, private_test=split.private_test, holdout=holdout,
+                          unseen=unseen, eval_train=eval_train, private_rest=rest, public=public,
+                          surrogate_train=surrogate, monitor=_per_class_head(split.private_test, 20))
 
 # %% ../nbs/10_experiments.ipynb #88c05cdc
-def _target_args(spec: ExperimentSpec, parts: dict, cache: ArtifactCache | None = None) -> tuple:
+@dataclass(frozen=True)
+class TargetPlan:
+    "How an experiment's target is trained, with its cache key: built once per experiment (defenses made once)."
+    arch: str  # a name of `models.MODELS`
+    data: ImageDataset  # its training images (the private ones, or a surrogate's)
+    config: TrainConfig  # its training configuration (seed and device from the spec)
+    defenses: tuple  # the defense objects it trains under
+    key: dict  # `train.model_spec` of all of the above: the trained model's cache key
+
+
+def plan_target(spec: ExperimentSpec,  # the experiment
+                parts: ExperimentData,  # `experiment_split(spec)`
+                *, cache: ArtifactCache | None = None,  # where defenses that pretrain keep their pretraining
+               ) -> TargetPlan:
+    "The target's architecture, data, configuration, defense objects and cache key."
     config = replace(spec.target, seed=spec.seed, device=spec.device)
-    data = parts['private_train'] if spec.target_data == 'private' else parts['surrogate_train']
+    data = parts.private_train if spec.target_data == 'private' else parts.surrogate_train
     if data is None: raise ValueError("this split has no surrogate training data (prior='disjoint_classes')")
+
     def outliers():
         source = OUTLIER_SOURCES.get(spec.dataset)
         if source is None:
             raise ValueError(f"no auxiliary out-of-distribution source is set for {spec.dataset!r} (known: "
-                             f"{', '.join(OUTLIER_SOURCES)}); pass outlier_data=outlier_set(...) in the defense's hyperparameters")
-        return outlier_set(source, like=parts['private_train'], n=N_OUTLIERS, seed=0)
-    return spec.target_arch, data, config, make_defenses(spec.defenses, public=parts['public'], cache=cache,
-                                                         private=parts['private_train'], outliers=outliers)
+                             f"{', '.join(OUTLIER_SOURCES)}); pass outlier_data=outlier_set(...) in the defense's "
+                             "hyperparameters")
+        return outlier_set(source, like=parts.private_train, n=N_OUTLIERS, seed=0)
+
+    defenses = tuple(make_defenses(spec.defenses, public=parts.public, cache=cache, private=parts.private_train,
+                                   outliers=outliers))
+    key = model_spec(spec.target_arch, len(spec.private_classes), data, config, defenses, eval_data=parts.monitor)
+    return TargetPlan(spec.target_arch, data, config, defenses, key)
 
 
-def _eval_args(spec: ExperimentSpec, parts: dict) -> tuple:
-    return spec.eval_arch, parts['eval_train'], replace(spec.eval, seed=spec.eval_seed, device=spec.device), []
+def _eval_args(spec: ExperimentSpec, parts: ExperimentData) -> tuple:
+    return spec.eval_arch, parts.eval_train, replace(spec.eval, seed=spec.eval_seed, device=spec.device), []
 
 
-def _judge_args(spec: ExperimentSpec, parts: dict) -> tuple:
+def _judge_args(spec: ExperimentSpec, parts: ExperimentData) -> tuple:
     source = judge_source(spec, parts)
     if source == 'evaluator': return _eval_args(spec, parts)
     return spec.eval_arch, parts[source], replace(spec.eval, seed=spec.eval_seed, device=spec.device), []
@@ -278,29 +179,32 @@ def _prior_config(spec: ExperimentSpec) -> PriorConfig:
     return replace(spec.prior_config, device=spec.device)
 
 
-def train_target(spec: ExperimentSpec, parts: dict, *, cache: ArtifactCache | None = None) -> torch.nn.Module:
-    "The target classifier of the experiment (trained under its defenses, or loaded from the cache); a surrogate's on public data."
-    arch, data, config, defenses = _target_args(spec, parts, cache)
-    return train_cached(arch, data, config, defenses, eval_data=parts['monitor'], cache=cache).model
+def train_target(spec: ExperimentSpec, parts: ExperimentData, *, cache: ArtifactCache | None = None,
+                 plan: TargetPlan | None = None,  # `plan_target(spec, parts)`, when the caller already has it
+                ) -> torch.nn.Module:
+    "The target classifier (trained under its defenses, or loaded from the cache); a surrogate's on public data."
+    plan = plan or plan_target(spec, parts, cache=cache)
+    return train_cached(plan.arch, plan.data, plan.config, list(plan.defenses), eval_data=parts.monitor,
+                        cache=cache).model
 
 
-def train_evaluator(spec: ExperimentSpec, parts: dict, *, cache: ArtifactCache | None = None) -> torch.nn.Module:
+def train_evaluator(spec: ExperimentSpec, parts: ExperimentData, *, cache: ArtifactCache | None = None) -> torch.nn.Module:
     "The evaluation classifier: a different architecture trained on all private data outside the test set."
     arch, data, config, _ = _eval_args(spec, parts)
-    return train_cached(arch, data, config, eval_data=parts['monitor'], cache=cache).model
+    return train_cached(arch, data, config, eval_data=parts.monitor, cache=cache).model
 
 
-def train_judge(spec: ExperimentSpec, parts: dict, *, cache: ArtifactCache | None = None) -> torch.nn.Module:
+def train_judge(spec: ExperimentSpec, parts: ExperimentData, *, cache: ArtifactCache | None = None) -> torch.nn.Module:
     "The judge of the feature-space holdout test: the evaluation architecture trained on images it tests neither way."
     if judge_source(spec, parts) == 'evaluator': return train_evaluator(spec, parts, cache=cache)
     arch, data, config, _ = _judge_args(spec, parts)
     return train_cached(arch, data, config, cache=cache).model
 
 
-def train_attacker_prior(spec: ExperimentSpec, parts: dict, *, cache: ArtifactCache | None = None) -> GANPrior | None:
+def train_attacker_prior(spec: ExperimentSpec, parts: ExperimentData, *, cache: ArtifactCache | None = None) -> GANPrior | None:
     "The attacker's GAN prior (None when the spec's attack uses no prior)."
     if spec.prior == 'none': return None
-    return train_prior_cached(parts['public'], _prior_config(spec), cache=cache)
+    return train_prior_cached(parts.public, _prior_config(spec), cache=cache)
 
 # %% ../nbs/10_experiments.ipynb #9e91a9f2
 # the versions of what the experiment's own cached stages compute (see `core.stage_version`)
@@ -309,14 +213,9 @@ METRICS_STAGE = stage_version('leakage_metrics', 1)  # the leakage metrics and t
 TARGET_METRICS_STAGE = stage_version('target_metrics', 1)  # clean, training and PGD-robust accuracy of a target
 
 
-def _target_key(spec, parts):
-    arch, data, config, defenses = _target_args(spec, parts)
-    return model_spec(arch, len(spec.private_classes), data, config, defenses, eval_data=parts['monitor'])
-
-
 def _eval_key(spec, parts):
     arch, data, config, _ = _eval_args(spec, parts)
-    return model_spec(arch, len(spec.private_classes), data, config, (), eval_data=parts['monitor'])
+    return model_spec(arch, len(spec.private_classes), data, config, (), eval_data=parts.monitor)
 
 
 def _judge_key(spec, parts):
@@ -329,9 +228,9 @@ def _make_attack(spec):
     return make_inversion(spec.attack, profile=spec.attack_profile, **{**spec.attack_kwargs, 'seed': spec.seed})
 
 
-def _reconstruction_key(spec, parts):
-    prior = None if spec.prior == 'none' else prior_spec(parts['public'], _prior_config(spec))
-    key = {'target': _target_key(spec, parts), 'prior': prior, 'attack': spec.attack,
+def _reconstruction_key(spec, parts, plan):
+    prior = None if spec.prior == 'none' else prior_spec(parts.public, _prior_config(spec))
+    key = {'target': plan.key, 'prior': prior, 'attack': spec.attack,
            'hyperparameters': _make_attack(spec).hyperparameters(), 'n_per_class': spec.n_per_class,
            'code': inversion_version(spec.attack)}
     if prior_kind(spec.attack) not in ('none', 'gan'):  # target-dependent priors: their stages' configurations
@@ -344,24 +243,26 @@ def _stage(log, name):
     if log is not None: log(name)
 
 
-def invert_target(spec: ExperimentSpec, parts: dict, *, cache: ArtifactCache | None = None,
+def invert_target(spec: ExperimentSpec, parts: ExperimentData, *, cache: ArtifactCache | None = None,
                   target: torch.nn.Module | None = None,  # `train_target(spec, parts)`, when the caller already has it
                   log: Callable[[str], None] | None = None,  # called with the name of each stage as it starts
+                  plan: TargetPlan | None = None,  # `plan_target(spec, parts)`, when the caller already has it
                  ) -> Reconstructions:
     "Reconstructions of every private class by the spec's attack (cached)."
     cache = cache or ArtifactCache()
+    plan = plan or plan_target(spec, parts, cache=cache)
 
     def build():
-        model = target if target is not None else train_target(spec, parts, cache=cache)
+        model = target if target is not None else train_target(spec, parts, cache=cache, plan=plan)
         if spec.prior != 'none': _stage(log, 'prior')
         gan = train_attacker_prior(spec, parts, cache=cache)
-        prior = attack_prior(spec.attack, target=model, public=parts['public'], gan=gan, profile=spec.attack_profile,
+        prior = attack_prior(spec.attack, target=model, public=parts.public, gan=gan, profile=spec.attack_profile,
                              seed=spec.seed, device=spec.device, cache=cache)
         _stage(log, 'attack')
         found = _make_attack(spec).run(model, list(range(len(spec.private_classes))), spec.n_per_class, prior)
         return found.as_dict()
 
-    return Reconstructions.from_dict(cache.get_or_build('reconstructions', _reconstruction_key(spec, parts), build))
+    return Reconstructions.from_dict(cache.get_or_build('reconstructions', _reconstruction_key(spec, parts, plan), build))
 
 # %% ../nbs/10_experiments.ipynb #9f4beba7
 def eps_name(eps: float) -> str:
@@ -372,8 +273,8 @@ def eps_name(eps: float) -> str:
 
 def _target_metrics(spec, parts, target) -> dict:
     "Clean, training and PGD-robust accuracy of the target."
-    test = parts['private_test']
-    row = {'clean_acc': evaluate(target, test)['acc'], 'train_acc': evaluate(target, parts['private_train'])['acc']}
+    test = parts.private_test
+    row = {'clean_acc': evaluate(target, test)['acc'], 'train_acc': evaluate(target, parts.private_train)['acc']}
     # a fixed random subset: the test set is in source order, which groups classes (identity folders) together
     subset = test.subset(torch.randperm(len(test), generator=make_generator(0))[:spec.n_robust].sort().values)
     for eps in spec.robust_eps:
@@ -388,7 +289,7 @@ SPACE_SUFFIX = {'features': 'feat', 'pixels': 'pixel'}
 
 
 def image_metrics(spec: ExperimentSpec,  # the experiment whose private data and evaluation model judge the images
-                  parts: dict,  # `experiment_split(spec)`
+                  parts: ExperimentData,  # `experiment_split(spec)`
                   images: torch.Tensor,  # reconstructions (or reference images), float (N, C, H, W) in [0, 1]
                   labels: torch.Tensor,  # intended private class of every image, int64 (N,)
                   *, cache: ArtifactCache | None = None,  # artifact store (default: `ArtifactCache()`)
@@ -410,7 +311,7 @@ def image_metrics(spec: ExperimentSpec,  # the experiment whose private data and
         # with fewer images than feature dimensions the FID is biased; the row records both counts (fid_reference_n,
         # feature_dim) and FID_NOTE says so, so the warning would only repeat itself once per row
         warnings.simplefilter('ignore', SingularCovarianceWarning)
-        leak = leakage_metrics(images, labels, eval_model=evaluator, private=parts['private_train'],
+        leak = leakage_metrics(images, labels, eval_model=evaluator, private=parts.private_train,
                                private_features=embedded('private_train'))
     row = {k: v for k, v in leak.items() if k not in ('per_class', 'note', 'topk')}
     if len(spec.private_classes) <= 5:  # with 5 classes or fewer Acc@5 is 1 by construction: not a measurement
@@ -418,7 +319,7 @@ def image_metrics(spec: ExperimentSpec,  # the experiment whose private data and
     for space, suffix in SPACE_SUFFIX.items():
         # features of a judge that saw neither the training nor the holdout images: for the evaluation model, which
         # trained on the former, training images sit nearer their class than held-out ones, whatever the query
-        test = train_holdout_test(images, labels, train=parts['private_train'], holdout=parts['holdout'], space=space,
+        test = train_holdout_test(images, labels, train=parts.private_train, holdout=parts.holdout, space=space,
                                   eval_model=judge, train_features=embedded('private_train', 'judge'),
                                   holdout_features=embedded('holdout', 'judge'), n_reference=spec.holdout_reference,
                                   permutations=spec.holdout_permutations,
@@ -431,15 +332,21 @@ def image_metrics(spec: ExperimentSpec,  # the experiment whose private data and
     return row
 
 
+def defense_params(spec: ExperimentSpec) -> str:
+    "The target's defenses with every hyperparameter the spec sets, as a JSON text for a table cell ('[]' for none)."
+    return json.dumps([[name, kwargs] for name, kwargs in spec.defenses], sort_keys=True, default=repr)
+
+
 def run_experiment(spec: ExperimentSpec,  # what to run
                    *, cache: ArtifactCache | None = None,  # artifact store (default: `ArtifactCache()`)
-                   parts: dict | None = None,  # `experiment_split(spec)`, when the caller already has it
+                   parts: ExperimentData | None = None,  # `experiment_split(spec)`, when the caller already has it
                    log: Callable[[str], None] | None = None,  # called with the name of each stage as it starts
                   ) -> dict:
     "Run (or load) one experiment and return its tidy result row; `per_class` holds the per-class numbers."
     cache = cache or ArtifactCache()
     parts = parts or experiment_split(spec)
-    key = {'reconstructions': _reconstruction_key(spec, parts), 'eval': _eval_key(spec, parts),
+    plan = plan_target(spec, parts, cache=cache)  # the defenses are made once, for the keys and the training
+    key = {'reconstructions': _reconstruction_key(spec, parts, plan), 'eval': _eval_key(spec, parts),
            'judge': _judge_key(spec, parts),
            'robust': (spec.robust_norm, spec.robust_eps, spec.robust_steps, spec.n_robust),
            'holdout': (spec.holdout_permutations, spec.holdout_reference),
@@ -447,8 +354,9 @@ def run_experiment(spec: ExperimentSpec,  # what to run
 
     def build():
         start = time.perf_counter()
-        _stage(log, 'target'); target = train_target(spec, parts, cache=cache)
-        found = invert_target(spec, parts, cache=cache, target=target, log=log)
+        _stage(log, 'target')
+        target = train_target(spec, parts, cache=cache, plan=plan)
+        found = invert_target(spec, parts, cache=cache, target=target, log=log, plan=plan)
         _stage(log, 'evaluator'); evaluator = train_evaluator(spec, parts, cache=cache)
         _stage(log, 'judge'); judge = train_judge(spec, parts, cache=cache)
         _stage(log, 'robustness')  # cached apart from the row: every attack on this target shares it
@@ -469,7 +377,8 @@ def run_experiment(spec: ExperimentSpec,  # what to run
 
     row = cache.get_or_build('experiment_row', key, build)
     return {'label': spec.label, 'target_data': spec.target_data,
-            'defenses': '+'.join(n for n, _ in spec.defenses) or 'none', 'prior': spec.prior,
+            'defenses': '+'.join(n for n, _ in spec.defenses) or 'none', 'defense_params': defense_params(spec),
+            'prior': spec.prior,
             'attack': spec.attack, 'seed': spec.seed, **row}
 
 # %% ../nbs/10_experiments.ipynb #dbe30d85
@@ -488,7 +397,7 @@ def _sample_per_class(ds, n_per_class: int, seed: int):
 
 def reference_rows(spec: ExperimentSpec,  # the experiment whose no-leakage references are wanted (its seed picks images)
                    *, cache: ArtifactCache | None = None,  # artifact store (default: `ArtifactCache()`)
-                   parts: dict | None = None,  # `experiment_split(spec)`, when the caller already has it
+                   parts: ExperimentData | None = None,  # `experiment_split(spec)`, when the caller already has it
                   ) -> list[dict]:
     "Rows scoring real images no target saw (unseen private test images; the attacker's own images) like reconstructions."
     cache = cache or ArtifactCache()
@@ -505,7 +414,8 @@ def reference_rows(spec: ExperimentSpec,  # the experiment whose no-leakage refe
             return image_metrics(spec, parts, real.images, real.labels, cache=cache)
 
         row = cache.get_or_build('reference_row', key, build)
-        rows.append({'label': REAL_REFERENCES[name], 'target_data': 'none', 'defenses': 'none', 'prior': spec.prior,
+        rows.append({'label': REAL_REFERENCES[name], 'target_data': 'none', 'defenses': 'none', 'defense_params': '[]',
+                     'prior': spec.prior,
                      'attack': 'none', 'seed': spec.seed, **row})
     return rows
 
@@ -525,283 +435,77 @@ def summarize(table: pd.DataFrame,  # a `sweep` table
     return grouped.mean().join(grouped.std(ddof=1).fillna(0.0), rsuffix='_std').reset_index()
 
 # %% ../nbs/10_experiments.ipynb #5fbd9003
-import concurrent.futures as cf
-import hashlib
-import multiprocessing
-import os
-import pickle
-import threading
-import uuid
-from pathlib import Path
-
-from .core import atomic_write, default_cache_dir
-
-TRANSFERS = ('auto', 'shared', 'return')
-
-
-class SweepError(RuntimeError):
-    "A sweep that stopped early; `table` holds every row that finished (their artifacts are cached: a rerun resumes)."
-    def __init__(self, message: str, table: pd.DataFrame):
-        super().__init__(message)
-        self.table = table
-
-
-class NotCached(Exception):
-    "An artifact that a read-only `CacheProbe` was asked for is not in the cache."
-
-
-_ABSENT = object()
-
-
-class CacheProbe(ArtifactCache):
-    "A read-only view of an artifact cache: stored artifacts load, a missing one raises `NotCached` instead of being built."
-    def get_or_build(self, kind, spec, build):
-        value = self.load(kind, spec, default=_ABSENT)
-        if value is _ABSENT: raise NotCached(kind)
-        return value
-
-
-@dataclass
-class _RecordingCache(ArtifactCache):
-    "A worker's own cache that remembers every artifact a job read or wrote, to send them to the client."
-    touched: list = field(default_factory=list)
-
-    def load(self, kind, spec, default=None):
-        value = super().load(kind, spec, default=_ABSENT)
-        if value is _ABSENT: return default
-        self.touched.append(self.path(kind, spec))
-        return value
-
-    def save(self, kind, spec, value):
-        path = super().save(kind, spec, value)
-        self.touched.append(path)
-        return path
-
-    def files(self) -> list:
-        "(path relative to the root, content, sha256) of every artifact touched, once each."
-        out, seen = [], set()
-        for p in self.touched:
-            if p in seen or not p.exists(): continue
-            seen.add(p)
-            out.append((p.relative_to(self.root).as_posix(), p.read_bytes(), p.with_suffix('.sha256').read_text().strip()))
-        return out
-
-
-def _store_files(cache: ArtifactCache, files: list) -> int:
-    "Write artifacts sent by a worker into the client's cache (those it lacks); returns how many were written."
-    written = 0
-    for rel, content, digest in files:
-        path = cache.root / rel
-        sidecar = path.with_suffix('.sha256')
-        if path.exists() and sidecar.exists() and sidecar.read_text().strip() == hashlib.sha256(path.read_bytes()).hexdigest():
-            continue
-        if hashlib.sha256(content).hexdigest() != digest:
-            warnings.warn(f"an artifact sent by a worker ({rel}) does not match its sha256; not stored")
-            continue
-        atomic_write(path, lambda tmp: tmp.write_bytes(content))
-        atomic_write(sidecar, lambda tmp: tmp.write_text(digest))
-        written += 1
-    return written
-
-
 _WORKER_SPLITS, _WORKER_LOCK = {}, threading.Lock()
 
 
-def _worker_parts(spec) -> dict:
-    "The split of `spec`, loaded once per worker process (the last few kept)."
+def _worker_parts(spec, log: Callable[[str], None] | None = None) -> ExperimentData:
+    "The split of `spec`, loaded once per process (the last few kept)."
     key = _split_key(spec)
     with _WORKER_LOCK:
         if key not in _WORKER_SPLITS:
+            if log is not None: log(f"loading the split of {spec.dataset} (prior={spec.prior})")
             while len(_WORKER_SPLITS) >= 4: _WORKER_SPLITS.pop(next(iter(_WORKER_SPLITS)))
             _WORKER_SPLITS[key] = experiment_split(spec)
         return _WORKER_SPLITS[key]
 
 
-def _run_job(kind: str, spec, cache, parts, log=None) -> list:
-    if kind == 'experiment': return [run_experiment(spec, cache=cache, parts=parts, log=log)]
-    return reference_rows(spec, cache=cache, parts=parts)
+def experiment_job(spec: ExperimentSpec,  # the experiment
+                   *, cache: ArtifactCache,  # artifact store
+                   log: Callable[[str], None] | None = None,  # called with the name of each stage as it starts
+                  ) -> list:
+    "The row of one experiment, as a sweep job (`sweeps.Job`) returns it."
+    return [run_experiment(spec, cache=cache, parts=_worker_parts(spec, log), log=log)]
 
 
-def _remote_job(kind: str, spec, root, transfer: str, threads: int, client_pid: int) -> dict:
-    "One sweep job on a worker: its rows and, under transfer='return', the artifacts it read or wrote."
-    if os.getpid() != client_pid: torch.set_num_threads(threads)  # not in the client's own process (thread pools)
-    if transfer == 'shared':
-        return {'rows': _run_job(kind, spec, ArtifactCache(root), _worker_parts(spec)), 'files': []}
-    cache = _RecordingCache(root if root is not None else default_cache_dir())
-    rows = _run_job(kind, spec, cache, _worker_parts(spec))
-    return {'rows': rows, 'files': cache.files()}
+def references_job(spec: ExperimentSpec,  # the experiment whose references are wanted
+                   *, cache: ArtifactCache,  # artifact store
+                   log: Callable[[str], None] | None = None,  # called as the split is loaded
+                  ) -> list:
+    "The no-leakage reference rows of an experiment's split and seed, as a sweep job returns them."
+    return reference_rows(spec, cache=cache, parts=_worker_parts(spec, log))
 
-
-def _sees(path: str, token: str) -> bool:
-    try: return Path(path).read_text() == token
-    except OSError: return False
-
-
-def _workers_share(executor, cache: ArtifactCache) -> bool:
-    "Whether a worker of `executor` reads the client's cache folder (a token file written now, read there)."
-    token = uuid.uuid4().hex
-    probe = cache.root / f'.sweep-probe-{token}'
-    atomic_write(probe, lambda tmp: tmp.write_text(token))
-    try: return bool(executor.submit(_sees, str(probe.resolve()), token).result())
-    finally: probe.unlink(missing_ok=True)
-
-
-def connect(address: str,  # a Dask scheduler address, e.g. 'tcp://10.0.0.5:8786'
-            *, timeout: float = 10,  # seconds to keep trying
-           ):
-    "A Dask `distributed.Client` of the scheduler at `address`; a `ConnectionError` saying so when it cannot be reached."
-    from distributed import Client
-    try:
-        return Client(address, timeout=timeout)
-    except (OSError, TimeoutError, ValueError) as e:
-        raise ConnectionError(f"cannot reach the Dask scheduler at {address!r} within {timeout} s "
-                              f"({type(e).__name__}: {e}); check the address and port and that `dask scheduler` runs "
-                              "there, or sweep locally (workers=N)") from e
-
-
-def _check_picklable(specs) -> None:
-    for i, spec in enumerate(specs):
-        try:
-            pickle.dumps(spec)
-        except Exception as e:
-            raise ValueError(f"spec {i} ({spec.label!r}, seed {spec.seed}) cannot be pickled for a worker "
-                             f"({type(e).__name__}: {e}); keep specs to plain values (no lambdas or open objects in "
-                             "attack_kwargs, defenses or configs)") from e
-
-
+# %% ../nbs/10_experiments.ipynb #3265941a
 def _jobs(specs, references: bool) -> list:
-    "(kind, spec) in table order: every spec, each followed by its references the first time its split and seed occur."
-    jobs, seen = [], set()
+    "Sweep jobs in table order: every spec, each followed by its references the first time its split and seed occur."
+    kinds, seen = [], set()
     for spec in specs:
-        jobs.append(('experiment', spec))
+        kinds.append(('experiment', spec))
         if references and (_split_key(spec), spec.seed) not in seen:
             seen.add((_split_key(spec), spec.seed))
-            jobs.append(('references', spec))
+            kinds.append(('references', spec))
+    jobs = []
+    for i, (kind, spec) in enumerate(kinds):
+        what = f"{spec.label} prior={spec.prior} attack={spec.attack}" if kind == 'experiment' else \
+            f"references of {spec.dataset} prior={spec.prior}"
+        jobs.append(Job(f'mi_nonrobust.experiments.{kind}_job', (spec,), f"[{i + 1}/{len(kinds)}] {what} seed={spec.seed}"))
     return jobs
 
 
-def _table(results) -> pd.DataFrame:
-    return pd.DataFrame([row for rows in results if rows is not None for row in rows])
-
-
-def _job_name(i, n, kind, spec):
-    what = f"{spec.label} prior={spec.prior} attack={spec.attack}" if kind == 'experiment' else \
-        f"references of {spec.dataset} prior={spec.prior}"
-    return f"[{i + 1}/{n}] {what} seed={spec.seed}"
-
-
-def _row_line(row) -> str:
+def _row_line(rows) -> str:
+    row = rows[0]
     if row['attack'] == 'none': return "references done"
     return (f"clean {row['clean_acc']:.3f}, attack acc@1 {row['acc1']:.3f}, nearer-training share (features) "
             f"{row['holdout_feat']:.2f}{'' if row['converged'] else ', NOT CONVERGED'}")
 
-
+# %% ../nbs/10_experiments.ipynb #6ca344c7
 def sweep(specs: list,  # `ExperimentSpec`s
           *, cache: ArtifactCache | None = None,  # the client's artifact store (default: `ArtifactCache()`)
           references: bool = False,  # also add `reference_rows` once per distinct split and seed
           show_progress: bool = True,  # a line per stage started (in-process) or per finished job, with elapsed time
-          executor: cf.Executor | None = None,  # where jobs run: any `concurrent.futures.Executor`, e.g. a Dask
-                                                # client's `get_executor()` (None: this process, or a pool of `workers`)
+          executor=None,  # where jobs run: any `concurrent.futures.Executor`, e.g. a Dask client's `get_executor()`
+                          # (None: this process, or a pool of `workers`)
           workers: int = 1,  # processes of a local pool made for this sweep when `executor` and `scheduler` are None
           scheduler: str | None = None,  # a Dask scheduler address to run on (instead of `executor`)
-          transfer: str = 'auto',  # one of `TRANSFERS`: how artifacts reach the client's cache (see above)
-          worker_cache: str | Path | None = None,  # the workers' own cache under transfer='return' (None: their default)
+          transfer: str = 'auto',  # one of `sweeps.TRANSFERS`: how artifacts reach the client's cache (see above)
+          worker_cache=None,  # the workers' own cache folder under transfer='return' (None: their default)
           threads: int = 1,  # torch threads per worker process
           retries: int = 2,  # restarts of a local pool that broke (a killed worker); Dask reschedules by itself
           connect_timeout: float = 10,  # seconds to try to reach `scheduler`
          ) -> pd.DataFrame:
     "Run every spec (each stage cached) and return one row per spec (and per reference), in the order of `specs`."
-    cache = cache or ArtifactCache()
-    if transfer not in TRANSFERS: raise ValueError(f"transfer must be one of {', '.join(TRANSFERS)}, got {transfer!r}")
-    check_positive_int('workers', workers); check_positive_int('threads', threads)
-    if executor is not None and scheduler is not None: raise ValueError("give an executor or a scheduler address, not both")
-    if executor is not None and not hasattr(executor, 'submit'):
-        raise ValueError(f"executor must be a concurrent.futures.Executor (with .submit), got {type(executor).__name__}")
-    jobs = _jobs(list(specs), references)
-    t0 = time.perf_counter()
-    say = (lambda text: print(f"[{time.perf_counter() - t0:6.0f} s] {text}", flush=True)) if show_progress else None
-    split_cache = {}
-
-    def parts_of(spec):
-        if _split_key(spec) not in split_cache:
-            if say: say(f"loading the split of {spec.dataset} (prior={spec.prior})")
-            split_cache[_split_key(spec)] = experiment_split(spec)
-        return split_cache[_split_key(spec)]
-
-    if executor is None and scheduler is None and workers == 1:  # in this process, one job after another
-        results = []
-        for i, (kind, spec) in enumerate(jobs):
-            name = _job_name(i, len(jobs), kind, spec)
-            log = (lambda stage, name=name: say(f"{name}: {stage}")) if say and kind == 'experiment' else None
-            if say and kind == 'references': say(name)
-            results.append(_run_job(kind, spec, cache, parts_of(spec), log=log))
-            if say and kind == 'experiment': say(f"{name}: {_row_line(results[-1][0])}")
-        return _table(results)
-
-    _check_picklable([spec for _, spec in jobs])
-    # jobs already finished are answered from the client's cache and never sent
-    results, probe = [None] * len(jobs), CacheProbe(cache.root)
-    for i, (kind, spec) in enumerate(jobs):
-        try: results[i] = _run_job(kind, spec, probe, parts_of(spec))
-        except NotCached: pass
-    pending = [i for i, r in enumerate(results) if r is None]
-    if say: say(f"{len(jobs) - len(pending)} of {len(jobs)} jobs found in the cache")
-    if not pending: return _table(results)
-
-    client, own_pool = None, executor is None and scheduler is None
-    if scheduler is not None:
-        try:
-            client = connect(scheduler, timeout=connect_timeout)
-        except ConnectionError as e:
-            raise SweepError(f"{e}; the {len(jobs) - len(pending)} finished jobs are in `.table`", _table(results)) from e
-        executor = client.get_executor()
-    make_pool = lambda: cf.ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context('spawn'))
-    if own_pool: executor = make_pool()
-    # the library's function, also when `sweep` itself was defined in a notebook (workers import it by name)
-    remote = importlib.import_module('mi_nonrobust.experiments')._remote_job
-    failures, restarts = {}, 0
-    try:
-        mode = transfer if transfer != 'auto' else ('shared' if _workers_share(executor, cache) else 'return')
-        root = str(cache.root.resolve()) if mode == 'shared' else (None if worker_cache is None else str(worker_cache))
-        if say: say(f"{len(pending)} jobs on {type(executor).__name__} (artifacts: {mode})")
-        while pending:
-            futures = {executor.submit(remote, *jobs[i], root, mode, threads, os.getpid()): i for i in pending}
-            broken = []
-            for future in cf.as_completed(futures):
-                i = futures[future]
-                try:
-                    out = future.result()
-                except cf.BrokenExecutor as e:
-                    broken.append(i); failures[i] = e
-                    continue
-                except Exception as e:
-                    failures[i] = e
-                    if say: say(f"{_job_name(i, len(jobs), *jobs[i])}: FAILED ({type(e).__name__}: {e})")
-                    continue
-                if mode == 'return': _store_files(cache, out['files'])
-                results[i] = out['rows']; failures.pop(i, None)
-                if say: say(f"{_job_name(i, len(jobs), *jobs[i])}: {_row_line(out['rows'][0])}")
-            pending = []
-            if broken and own_pool and restarts < retries:  # a worker died: a new pool resumes from the cached stages
-                restarts += 1
-                if say: say(f"the process pool broke (a worker died); restarting it ({restarts}/{retries})")
-                executor.shutdown(wait=False, cancel_futures=True)
-                executor = make_pool()
-                pending = sorted(broken)
-                for i in pending: failures.pop(i)
-    except KeyboardInterrupt:
-        if own_pool: executor.shutdown(wait=False, cancel_futures=True); own_pool = False
-        raise
-    finally:
-        if own_pool: executor.shutdown(wait=True)
-        if client is not None: client.close()
-    if failures:
-        first = next(iter(failures.values()))
-        names = '; '.join(_job_name(i, len(jobs), *jobs[i]) for i in sorted(failures))
-        raise SweepError(f"{len(failures)} of {len(jobs)} jobs failed ({names}); first error: {type(first).__name__}: "
-                         f"{first}; the finished rows are in `.table` and their artifacts in the cache", _table(results)) \
-            from first
-    return _table(results)
+    return run_jobs(_jobs(list(specs), references), cache=cache, show_progress=show_progress, describe=_row_line,
+                    executor=executor, workers=workers, scheduler=scheduler, transfer=transfer,
+                    worker_cache=worker_cache, threads=threads, retries=retries, connect_timeout=connect_timeout)
 
 # %% ../nbs/10_experiments.ipynb #f9105777
 def bench_sweep(*, device: str = 'cpu',  # where the workers train ('auto', 'cpu', 'cuda')

@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from .core import ArtifactCache, check_number
-from .experiments import ExperimentSpec, _target_args
+from .experiments import ExperimentData, ExperimentSpec, plan_target
 from .train import train_cached
 
 # %% auto #0
@@ -37,12 +37,13 @@ def epochs_to_accuracy(history: list,  # `train`'s per-epoch rows (`TrainResult.
 
 # %% ../nbs/10c_matching.ipynb #83f1f5df
 def target_history(spec: ExperimentSpec,  # the experiment
-                   parts: dict,  # `experiment_split(spec)`
+                   parts: ExperimentData,  # `experiment_split(spec)`
                    *, cache: ArtifactCache | None = None,  # where the target is kept (default: `ArtifactCache()`)
                   ) -> list:
     "The per-epoch training history of the experiment's target, with the monitored accuracy as `test_acc`."
-    arch, data, config, defenses = _target_args(spec, parts, cache)
-    return train_cached(arch, data, config, defenses, eval_data=parts['monitor'], cache=cache).history
+    plan = plan_target(spec, parts, cache=cache)
+    return train_cached(plan.arch, plan.data, plan.config, list(plan.defenses), eval_data=parts.monitor,
+                        cache=cache).history
 
 
 def matched_spec(spec: ExperimentSpec,  # the equal-epoch experiment; its target must reach `level` within its epochs

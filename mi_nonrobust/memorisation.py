@@ -11,7 +11,6 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-import importlib
 
 from .core import ArtifactCache, check_number, check_seed, fingerprint, make_generator, stage_version
 from .data import ImageDataset

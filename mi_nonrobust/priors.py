@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import copy
 import dataclasses
-import importlib
 import math
 import time
 from dataclasses import dataclass, field

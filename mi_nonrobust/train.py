@@ -5,9 +5,7 @@
 # %% ../nbs/03_train.ipynb #781f8b49
 from __future__ import annotations
 
-import importlib
 import math
-import sys
 import time
 from dataclasses import dataclass, field
 

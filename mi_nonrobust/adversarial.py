@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 import torch
 import torch.nn.functional as F
@@ -252,6 +253,8 @@ class AdversarialTraining(_AttackDefense):
     random_start: bool = True  # PGD random start
     attack_mode: str = 'eval'  # model mode while attacking ('train' as in the paper's code)
     name: str = 'at'
+    strength_parameter: ClassVar[str] = 'eps'  # the hyperparameter that sets its strength
+    version: ClassVar[int] = 1  # version of the algorithm, in the trained model's cache key: bump it when it changes
 
     def __post_init__(self):
         check_number('clean_weight', self.clean_weight); check_number('adv_weight', self.adv_weight)
@@ -274,6 +277,8 @@ class AntiAdversarialTraining(_AttackDefense):
     random_start: bool = True  # PGD random start
     attack_mode: str = 'eval'  # model mode while attacking ('train' as in the paper's code)
     name: str = 'atat'
+    strength_parameter: ClassVar[str] = 'weight'  # the hyperparameter that sets its strength
+    version: ClassVar[int] = 1  # version of the algorithm, in the trained model's cache key: bump it when it changes
 
     def __post_init__(self):
         check_number('weight', self.weight)

@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 import torch
 from torch import nn
@@ -63,6 +64,8 @@ class BiDO(Defense):
     eps: float = EPS  # ridge of the normalised HSIC (reference: 1e-5, times the batch size)
     layers: tuple | None = None  # indices into `model.hiddens(x)` (None: every stage)
     name: str = 'bido'
+    strength_parameter: ClassVar[str] = 'lambda_x'  # the hyperparameter that sets its strength
+    version: ClassVar[int] = 1  # version of the algorithm, in the trained model's cache key: bump it when it changes
     needs_logits = False  # the logits only locate the recorded hidden layers; without them they are recomputed
 
     def __post_init__(self):
@@ -103,6 +106,8 @@ class BiDOCOCO(BiDO):
     lambda_y: float = 50.0
     measure: str = 'coco'
     name: str = 'bido_coco'
+    strength_parameter: ClassVar[str] = 'lambda_x'  # the hyperparameter that sets its strength
+    version: ClassVar[int] = 1  # version of the algorithm, in the trained model's cache key: bump it when it changes
 
 
 @dataclass(repr=False)
@@ -110,3 +115,5 @@ class BiDOStar(BiDO):
     "BiDO** (the paper's stronger dependency reduction): HSIC with lambda_x ten times the default."
     lambda_x: float = 0.5
     name: str = 'bido_star'
+    strength_parameter: ClassVar[str] = 'lambda_x'  # the hyperparameter that sets its strength
+    version: ClassVar[int] = 1  # version of the algorithm, in the trained model's cache key: bump it when it changes

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from typing import ClassVar
 
 import torch
 import torch.nn.functional as F
@@ -165,7 +166,8 @@ class _Outliers:
 class OutlierTraining(_Outliers, Defense):
     "Unknown-aware training alone: + outlier exposure and/or energy margins on batches of auxiliary outliers."
     name: str = 'ood'
-    strength_parameter = 'oe_weight'
+    strength_parameter: ClassVar[str] = 'oe_weight'  # the hyperparameter that sets its strength
+    version: ClassVar[int] = 1  # version of the algorithm, in the trained model's cache key: bump it when it changes
 
     def __post_init__(self): self._setup_outliers()
 
@@ -181,7 +183,8 @@ class OutlierTraining(_Outliers, Defense):
 class BiDOPlus(BiDO, _Outliers):
     "BiDO+ (unknown-aware BiDO): BiDO's dependence terms + outlier exposure and/or energy margins on auxiliary outliers."
     name: str = 'bido_plus'
-    strength_parameter = 'lambda_x'
+    strength_parameter: ClassVar[str] = 'lambda_x'  # the hyperparameter that sets its strength
+    version: ClassVar[int] = 1  # version of the algorithm, in the trained model's cache key: bump it when it changes
 
     def __post_init__(self):
         BiDO.__post_init__(self)
@@ -201,6 +204,8 @@ class BiDOPlusOE(BiDOPlus):
     "BiDO+ with outlier exposure only."
     terms: tuple = ('oe',)
     name: str = 'bido_plus_oe'
+    strength_parameter: ClassVar[str] = 'lambda_x'  # the hyperparameter that sets its strength
+    version: ClassVar[int] = 1  # version of the algorithm, in the trained model's cache key: bump it when it changes
 
 
 @dataclass(repr=False)
@@ -208,3 +213,5 @@ class BiDOPlusEnergy(BiDOPlus):
     "BiDO+ with energy-bounded margins only."
     terms: tuple = ('energy',)
     name: str = 'bido_plus_energy'
+    strength_parameter: ClassVar[str] = 'lambda_x'  # the hyperparameter that sets its strength
+    version: ClassVar[int] = 1  # version of the algorithm, in the trained model's cache key: bump it when it changes

@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 import torch
 import torch.nn.functional as F
@@ -77,7 +78,8 @@ class CALoR(Defense):
     confidence_weight: float = 1.0  # lambda, weight of the confidence term
     seed: int = 0  # seeds the new head's initial weights
     name: str = 'calor'
-    strength_parameter = 'confidence_weight'
+    strength_parameter: ClassVar[str] = 'confidence_weight'  # the hyperparameter that sets its strength
+    version: ClassVar[int] = 1  # version of the algorithm, in the trained model's cache key: bump it when it changes
 
     def __post_init__(self):
         check_positive_int('rank', self.rank)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import copy
 import math
 from dataclasses import dataclass, field
+from typing import ClassVar
 
 import numpy as np
 import torch
@@ -133,6 +134,8 @@ class GroupLassoMask(Defense):
     threshold: float = 0.0025  # the threshold afterwards
     ridge_lambda: float = 0.0  # weight of the squared group norms
     name: str = 'pixel_mask'
+    strength_parameter: ClassVar[str] = 'lam'  # the hyperparameter that sets its strength
+    version: ClassVar[int] = 1  # version of the algorithm, in the trained model's cache key: bump it when it changes
 
     def __post_init__(self):
         for key in ('lam', 'initial_threshold', 'threshold', 'ridge_lambda'): check_number(key, getattr(self, key))
@@ -187,6 +190,8 @@ class FixedPixelMask(Defense):
     "Train a model behind a frozen binary pixel mask: kept pixels unchanged, censored pixels held at the model's mean."
     keep: torch.Tensor = None  # (H, W) bool: the pixels the model may see
     name: str = 'fixed_mask'
+    strength_parameter: ClassVar[str | None] = None  # no hyperparameter sets its strength (explorer: no control)
+    version: ClassVar[int] = 1  # version of the algorithm, in the trained model's cache key: bump it when it changes
 
     def __post_init__(self):
         if not isinstance(self.keep, torch.Tensor) or self.keep.dtype != torch.bool or self.keep.ndim != 2:

@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 import torch
 import torch.nn.functional as F
@@ -73,6 +74,8 @@ class MID(Defense):
     code_dim: int | None = None  # k (None: half the feature width, as the reference)
     offset: float = 5.0  # sigma = softplus(s - offset)
     name: str = 'mid'
+    strength_parameter: ClassVar[str] = 'beta'  # the hyperparameter that sets its strength
+    version: ClassVar[int] = 1  # version of the algorithm, in the trained model's cache key: bump it when it changes
 
     def __post_init__(self):
         check_number('beta', self.beta); check_number('offset', self.offset)
@@ -119,6 +122,8 @@ class NegativeLabelSmoothing(Defense):
     start_fraction: float = 0.5  # smoothing starts at this fraction of the epochs
     full_fraction: float = 0.75  # the full alpha applies from this fraction of the epochs
     name: str = 'negls'
+    strength_parameter: ClassVar[str] = 'alpha'  # the hyperparameter that sets its strength
+    version: ClassVar[int] = 1  # version of the algorithm, in the trained model's cache key: bump it when it changes
 
     def __post_init__(self):
         if isinstance(self.alpha, bool) or not isinstance(self.alpha, (int, float)) or not torch.isfinite(

@@ -6,8 +6,8 @@
 from __future__ import annotations
 
 import copy
-import importlib
 from dataclasses import dataclass, field
+from typing import ClassVar
 
 import torch
 from torch import nn
@@ -68,6 +68,8 @@ class TransferLearning(Defense):
     freeze_statistics: bool = True  # frozen stages also keep their BatchNorm statistics (the reference: False)
     cache: ArtifactCache | None = field(default=None, compare=False)  # where the pretrained stages are kept
     name: str = 'tldmi'
+    strength_parameter: ClassVar[str | None] = None  # no hyperparameter sets its strength (explorer: no control)
+    version: ClassVar[int] = 1  # version of the algorithm, in the trained model's cache key: bump it when it changes
 
     def __post_init__(self):
         if not isinstance(self.pretrain_data, ImageDataset):
@@ -118,6 +120,8 @@ class SkipScaling(Defense):
     "RoLSS / SSF: the shortcut of every residual block of stage i scaled by scales[i] (RoLSS: the last stage's removed)."
     scales: tuple = (1.0, 1.0, 1.0, 0.0)  # one factor in [0, 1] per residual stage
     name: str = 'rolss'
+    strength_parameter: ClassVar[str | None] = None  # no hyperparameter sets its strength (explorer: no control)
+    version: ClassVar[int] = 1  # version of the algorithm, in the trained model's cache key: bump it when it changes
 
     def __post_init__(self):
         self.scales = tuple(self.scales)
@@ -144,3 +148,5 @@ class SSF(SkipScaling):
     "SSF: the last stage's skip connections scaled by 0.6 (the reference's FaceScrub ResNet-18)."
     scales: tuple = (1.0, 1.0, 1.0, 0.6)
     name: str = 'ssf'
+    strength_parameter: ClassVar[str | None] = None  # no hyperparameter sets its strength (explorer: no control)
+    version: ClassVar[int] = 1  # version of the algorithm, in the trained model's cache key: bump it when it changes

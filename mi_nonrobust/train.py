@@ -9,6 +9,8 @@ import math
 import time
 from dataclasses import dataclass, field
 
+from typing import ClassVar
+
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -88,6 +90,8 @@ class Defense:
 class NoDefense(Defense):
     "Standard training."
     name: str = 'none'
+    strength_parameter: ClassVar[str | None] = None  # nothing to turn
+    version: ClassVar[int] = 1
 
 # %% ../nbs/03_train.ipynb #f61462ba
 @torch.no_grad()

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import copy
 from dataclasses import dataclass
+from typing import ClassVar
 
 import torch
 import torch.nn.functional as F
@@ -28,6 +29,8 @@ class TrapMID(Defense):
     disc_lr: float = 1e-3  # Adam learning rate of the discriminator
     naturalness: bool = True  # train the discriminator and make triggers fool it
     name: str = 'trapmid'
+    strength_parameter: ClassVar[str] = 'trap_weight'  # the hyperparameter that sets its strength
+    version: ClassVar[int] = 1  # version of the algorithm, in the trained model's cache key: bump it when it changes
 
     def __post_init__(self):
         for what in ('blend', 'trap_weight', 'trigger_lr', 'disc_lr'): check_number(what, getattr(self, what))

@@ -16,7 +16,8 @@ import torch
 import torch.nn.functional as F
 
 from .adversarial import PGD, AntiAdversarialTraining, make_threat
-from .attacks import batching_speedup, make_inversion
+from .inversions import make_inversion
+from .search import batching_speedup
 from .core import ArtifactCache, get_device, make_generator
 from .data import ImageDataset, load_dataset, mi_split
 from .features import FeatureSetConfig, feature_dataset

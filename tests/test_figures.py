@@ -1,15 +1,18 @@
-"""The figure runner end to end: papermill, sidecar, manifest, parameter checks (tiny parameters, CPU)."""
+"""The figure runner end to end: papermill, sidecar, manifest, page, parameter checks (tiny parameters, CPU)."""
 import json
 import subprocess
 import sys
 
 import pytest
 
-from mi_nonrobust import figures
-from mi_nonrobust.figures import FIGURES, main, read_sidecar, run_figure, run_record_path
+from mi_nonrobust import figures, runner
+from mi_nonrobust.figures import FIGURES
+from mi_nonrobust.pages import render_page
+from mi_nonrobust.runner import main, run_figure
+from mi_nonrobust.sidecars import read_sidecar, run_record_path
 
 TINY = dict(n_private_per_class=20, target_epochs=1, eval_epochs=1, device='cpu')
-COMMITTED = ('fig0_targets.json', 'fig0_targets.png', 'manifest.json')  # the files figures/ commits
+COMMITTED = ('fig0_targets.json', 'fig0_targets.png', 'manifest.json')  # committed files a rerun keeps byte for byte
 
 
 def _keys(obj):
@@ -20,8 +23,8 @@ def _keys(obj):
 
 def test_fig0_runs_under_papermill_and_records_the_manifest(tmp_path, capfd, monkeypatch):
     # the code fingerprint hashes the package's files, which a concurrent nbdev_export may rewrite between the two runs
-    assert figures.code_version(figures.repo_root() / FIGURES['fig0_targets'].notebook) != ''
-    monkeypatch.setattr(figures, 'code_version', lambda notebook: 'pinned')
+    assert runner.code_version(figures.repo_root() / FIGURES['fig0_targets'].notebook) != ''
+    monkeypatch.setattr(runner, 'code_version', lambda notebook: 'pinned')
     params = {**TINY, 'cache_dir': str(tmp_path / 'cache')}
     entry = run_figure('fig0_targets', parameters=params, out_dir=tmp_path)
     sidecar = json.loads((tmp_path / 'fig0_targets.json').read_text())
@@ -29,7 +32,9 @@ def test_fig0_runs_under_papermill_and_records_the_manifest(tmp_path, capfd, mon
     assert set(entry['outputs']) == {'fig0_targets.png', 'fig0_targets.json'}
     assert manifest['fig0_targets'] == entry
     assert entry['parameters']['target_epochs'] == 1 and entry['profile'] == 'quick' and entry['threads'] == 1
-    assert entry['parameters']['dataset'] == 'fashion_mnist' and entry['parameters']['private_classes'] == [0, 1, 2, 3, 4]  # defaults too
+    # the defaults are recorded too
+    effective = entry['parameters']
+    assert effective['dataset'] == 'fashion_mnist' and effective['private_classes'] == [0, 1, 2, 3, 4]
     assert [row['model'] for row in sidecar['table']] == ['target', 'evaluation']
     assert all(0.2 < row['test_acc'] <= 1 for row in sidecar['table'])  # 5 classes: chance is 0.2
     captured = capfd.readouterr()
@@ -40,7 +45,12 @@ def test_fig0_runs_under_papermill_and_records_the_manifest(tmp_path, capfd, mon
     assert not timing_keys and 'git_commit' not in entry, timing_keys
     record = json.loads(run_record_path(tmp_path, 'fig0_targets').read_text())
     assert record['git_commit'] and record['timings']['table']['0']['train_s'] > 0
+    assert record['wall_s'] > 0 and record['max_rss_mb'] > 0  # the cost of the run, on its page only
     assert read_sidecar(tmp_path, 'fig0_targets')['table'][0]['train_s'] > 0
+    page = (tmp_path / 'fig0_targets.md').read_text()  # the runner wrote the results page
+    assert page.splitlines()[2] == '# fig0_targets: target and evaluation classifiers'
+    assert '![fig0_targets.png](fig0_targets.png)' in page and '| target | cnn |' in page
+    assert '- last run in this checkout: wall time' in page
     # an identical rerun (models now from the cache) rewrites the committed files byte for byte
     # (through the console script, which streams the notebook's own output while it runs)
     before = {name: (tmp_path / name).read_bytes() for name in COMMITTED}
@@ -69,33 +79,69 @@ def test_console_script_lists_figures(capsys):
 
 
 def test_console_script_reports_a_bad_figure_in_one_line(tmp_path):
-    script = 'import sys; from mi_nonrobust.figures import main; sys.exit(main())'
+    script = 'import sys; from mi_nonrobust.runner import main; sys.exit(main())'
     done = subprocess.run([sys.executable, '-c', script, '--only', 'nosuchfig', '--out-dir', str(tmp_path)],
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 2 and done.stdout == ''
     assert 'Traceback' not in done.stderr, done.stderr
-    assert done.stderr.strip().splitlines()[-1].startswith("mi_figures: error: unknown figure 'nosuchfig'; valid figures:")
+    last = done.stderr.strip().splitlines()[-1]
+    assert last.startswith("mi_figures: error: unknown figure 'nosuchfig'; valid figures:")
     assert not (tmp_path / 'manifest.json').exists()
 
 
 def test_workers_and_scheduler_reach_the_templates_that_take_them(monkeypatch, capsys):
-    import mi_nonrobust.figures as figures
     calls = {}
-    monkeypatch.setattr(figures, 'run_figure', lambda name, **kw: calls.setdefault(name, kw['parameters']))
-    assert figures.main(['--only', 'fig0_targets', 'fig2_headline', '--workers', '2', '--scheduler', 'tcp://10.0.0.5:8786']) == 0
+    monkeypatch.setattr(runner, 'run_figure', lambda name, **kw: calls.setdefault(name, kw['parameters']))
+    assert runner.main(['--only', 'fig0_targets', 'fig2_headline', '--workers', '2',
+                        '--scheduler', 'tcp://10.0.0.5:8786']) == 0
     assert calls == {'fig0_targets': {}, 'fig2_headline': {'workers': 2, 'scheduler': 'tcp://10.0.0.5:8786'}}
     assert 'fig0_targets: its template has no scheduler or workers parameter' in capsys.readouterr().out
     with pytest.raises(SystemExit) as stop:
-        figures.main(['--only', 'fig2_headline', '--workers', '0'])
+        runner.main(['--only', 'fig2_headline', '--workers', '0'])
     assert stop.value.code == 2 and calls.keys() == {'fig0_targets', 'fig2_headline'}
 
 
 def test_threads_reach_every_figure(monkeypatch):
-    import mi_nonrobust.figures as figures
     calls = {}
-    monkeypatch.setattr(figures, 'run_figure', lambda name, **kw: calls.setdefault(name, kw['threads']))
-    assert figures.main(['--only', 'fig0_targets']) == 0 and calls == {'fig0_targets': 1}  # one thread unless asked
-    assert figures.main(['--only', 'fig2_headline', '--threads', '4']) == 0 and calls['fig2_headline'] == 4
+    monkeypatch.setattr(runner, 'run_figure', lambda name, **kw: calls.setdefault(name, kw['threads']))
+    assert runner.main(['--only', 'fig0_targets']) == 0 and calls == {'fig0_targets': 1}  # one thread unless asked
+    assert runner.main(['--only', 'fig2_headline', '--threads', '4']) == 0 and calls['fig2_headline'] == 4
     with pytest.raises(SystemExit) as stop:
-        figures.main(['--only', 'fig5_memorisation', '--threads', '0'])
+        runner.main(['--only', 'fig5_memorisation', '--threads', '0'])
     assert stop.value.code == 2 and 'fig5_memorisation' not in calls
+
+
+def test_moved_names_are_still_importable_from_figures():
+    # the templates import these from `figures`; they live in `sidecars` and `runner` now
+    from mi_nonrobust.figures import build_fixed_stages, save_figure, write_sidecar  # noqa: F401
+    assert figures.run_figure is runner.run_figure and figures.main is runner.main
+    with pytest.raises(AttributeError, match='no_such_name'):
+        figures.no_such_name
+
+
+def test_committed_pages_are_what_the_json_gives():
+    # every committed figure has its page, and it is what `mi_figures --pages` writes from the committed JSON
+    committed = figures.repo_root() / 'figures'
+    for name in json.loads((committed / 'manifest.json').read_text()):
+        assert (committed / f'{name}.md').read_text() == render_page(committed, name), \
+            f'figures/{name}.md is stale (its JSON or template changed): run `mi_figures --pages`'
+
+
+def test_readme_tables_are_what_the_json_gives():
+    # the README's at-a-glance table and page index are outputs of nbs/index.ipynb computed from the figures' JSON:
+    # the stored outputs (rendered into README.md) must be what the committed JSON gives now
+    import ast
+    nb = json.loads((figures.repo_root() / 'nbs' / 'index.ipynb').read_text())
+    cells = [c for c in nb['cells'] if c['cell_type'] == 'code' and any('text/markdown' in o.get('data', {})
+                                                                          for o in c.get('outputs', []))]
+    assert len(cells) == 2, 'expected the at-a-glance cell and the page index cell'
+    namespace = {}
+    for cell in cells:
+        tree = ast.parse(''.join(cell['source']))
+        last = ast.Expression(tree.body.pop().value)
+        exec(compile(tree, 'index.ipynb', 'exec'), namespace)
+        shown = eval(compile(last, 'index.ipynb', 'eval'), namespace)
+        stored = next(''.join(o['data']['text/markdown']) for o in cell['outputs']
+                      if 'text/markdown' in o.get('data', {}))
+        assert shown.data == stored, \
+            'the README is stale: run nbs/index.ipynb, save it, then `python tools/render_readme.py`'

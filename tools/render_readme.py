@@ -55,8 +55,8 @@ def render(nb_path):
             parts.append('```python\n' + _strip_directives(source) + '\n```')
         for output in cell.get('outputs', []):
             text = _output_text(output)
-            if text is None:
-                parts.append(''.join(output['data']['text/markdown']).strip('\n'))
+            if text is None:  # markdown a cell printed: its links are relative to nbs/ too
+                parts.append(''.join(output['data']['text/markdown']).strip('\n').replace('](../', ']('))
             elif text.strip():
                 parts.append('\n'.join('    ' + l for l in text.rstrip('\n').splitlines()))
     return HEADER + '\n\n'.join(p for p in parts if p) + '\n'

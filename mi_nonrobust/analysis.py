@@ -5,6 +5,7 @@
 # %% ../nbs/10a_analysis.ipynb #0fd98cb4
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import numpy as np
@@ -14,7 +15,9 @@ import scipy.stats
 from .core import check_number
 
 # %% auto #0
-__all__ = ['mean_ci', 'paired_difference', 'seed_summary', 'paired_table', 'ordering']
+__all__ = ['REFERENCE_LABELS', 'CALIBRATION_REFERENCES', 'mean_ci', 'paired_difference', 'seed_summary', 'paired_table',
+           'ordering', 'reference_specs', 'label_order', 'ci_text', 'with_ci', 'ci_columns', 'calibration_table',
+           'calibrated_spaces']
 
 # %% ../nbs/10a_analysis.ipynb #bdaa22db
 def _check_confidence(confidence) -> float:
@@ -125,3 +128,84 @@ def ordering(row,  # a row of `paired_table` (dict or Series)
     if not row['resolved']: return f"{row['metric']}: {row['label']} vs {row['baseline']} not resolved ({ci})"
     word = 'higher' if row['diff'] > 0 else 'lower'
     return f"{row['metric']}: {row['label']} {word} than {row['baseline']} ({ci})"
+
+# %% ../nbs/10a_analysis.ipynb #2fd6b4dc
+REFERENCE_LABELS = ('surrogate', 'prior samples', 'real: unseen private', 'real: attacker public')
+
+# %% ../nbs/10a_analysis.ipynb #b0a82ac1
+def reference_specs(base,  # the figure's base experiment (an `experiments.ExperimentSpec`, usually the standard target)
+                    seeds,  # the seeds of the figure
+                   ) -> list:
+    "The surrogate (idealised attacker only) and prior-sample experiments of every seed, seed by seed."
+    specs = []
+    for seed in seeds:
+        if base.prior == 'disjoint_samples':  # a surrogate needs the attacker's own images of the private classes
+            specs.append(dataclasses.replace(base, label='surrogate', target_data='surrogate', seed=seed))
+        specs.append(dataclasses.replace(base, label='prior samples', attack='prior_sample', attack_kwargs={},
+                                         seed=seed))
+    return specs
+
+# %% ../nbs/10a_analysis.ipynb #d3f7f164
+def label_order(targets,  # the figure's target labels, in its order
+                labels,  # the labels the results hold (e.g. a sweep table's `label` column)
+               ) -> list:
+    "The targets, then the references of `REFERENCE_LABELS` found in `labels`."
+    found = set(labels)
+    return [*targets, *[label for label in REFERENCE_LABELS if label in found]]
+
+# %% ../nbs/10a_analysis.ipynb #1c61427e
+def ci_text(row,  # a row of `seed_summary` (dict or Series) with `metric`, `metric_lo` and `metric_hi`
+            metric: str,  # the column
+            *, digits: int = 3,  # decimals
+            missing: str = '',  # the text of a missing (NaN) mean
+           ) -> str:
+    "'mean [lo, hi]' of `metric` in a summary row."
+    if pd.isna(row[metric]): return missing
+    return f"{row[metric]:.{digits}f} [{row[metric + '_lo']:.{digits}f}, {row[metric + '_hi']:.{digits}f}]"
+
+# %% ../nbs/10a_analysis.ipynb #1e5a6da4
+def with_ci(summary: pd.DataFrame,  # a `seed_summary` table
+            metric: str,  # the column
+            *, digits: int = 3,  # decimals
+           ) -> pd.Series:
+    "'mean [lo, hi]' of `metric` for every row of `summary` ('' where the mean is NaN)."
+    return summary.apply(lambda r: ci_text(r, metric, digits=digits), axis=1)
+
+# %% ../nbs/10a_analysis.ipynb #2f8ac039
+def ci_columns(summary: pd.DataFrame,  # a `seed_summary` table
+               metrics,  # its columns to show
+               *, digits: int = 3,  # decimals
+              ) -> dict:
+    "metric -> `with_ci` column, for `pd.DataFrame({'label': summary.label, **ci_columns(summary, metrics)})`."
+    return {m: with_ci(summary, m, digits=digits) for m in metrics}
+
+# %% ../nbs/10a_analysis.ipynb #2732bf2d
+CALIBRATION_REFERENCES = ('prior samples', 'real: unseen private', 'real: attacker public')
+
+# %% ../nbs/10a_analysis.ipynb #aeca689a
+def calibration_table(summary: pd.DataFrame,  # a `seed_summary` table with `label` and `holdout_<space>` columns
+                      *, spaces=('pixel', 'feat'),  # the spaces of the train-vs-holdout test
+                      references=CALIBRATION_REFERENCES,  # the labels that never saw the training images
+                     ) -> pd.DataFrame:
+    "Space, reference, nearer-training share with its CI, and whether the CI contains 0.5."
+    rows = []
+    for space in spaces:
+        for label in references:
+            if label not in set(summary.label): continue
+            r = summary[summary.label == label].iloc[0]
+            lo, hi = r[f'holdout_{space}_lo'], r[f'holdout_{space}_hi']
+            rows.append({'space': space, 'reference': label, 'fraction': r[f'holdout_{space}'], 'lo': lo, 'hi': hi,
+                         'contains_0.5': bool(lo <= 0.5 <= hi)})
+    return pd.DataFrame(rows, columns=['space', 'reference', 'fraction', 'lo', 'hi', 'contains_0.5'])
+
+# %% ../nbs/10a_analysis.ipynb #e859ef0a
+def calibrated_spaces(calibration: pd.DataFrame,  # `calibration_table`'s table
+                      *, spaces=('pixel', 'feat'),  # the spaces to judge
+                      reference: str = 'prior samples',  # the reference whose interval must contain 0.5
+                     ) -> dict:
+    "space -> whether `reference`'s nearer-training share is compatible with 0.5 there."
+    verdict = {}
+    for space in spaces:
+        rows = calibration[(calibration.space == space) & (calibration.reference == reference)]
+        verdict[space] = bool(rows['contains_0.5'].all())
+    return verdict

@@ -29,13 +29,13 @@ from .core import (ArtifactCache, atomic_write, check_number, check_positive_int
                                lookup, make_generator)
 from .data import ImageDataset
 from .experiments import CacheProbe, _worker_parts, eps_name, train_target
+from .targets import DEFENSE_FAMILIES, defense_family  # noqa: F401 (part of this module's interface)
 
 # %% auto #0
-__all__ = ['DEFENSE_FAMILIES', 'MODELS', 'TRIAL_MODELS', 'PAPER_RADII', 'SEPARATING_RADII', 'AUDIT_MEASURES', 'EXTRAPOLATION',
-           'squeeze01', 'defense_family', 'fit_leakage', 'leave_one_group_out', 'fit_by_group', 'assign_treatment',
-           'trial_effect', 'apgd_column', 'ExtrapolationWarning', 'fit_audit_model', 'default_audit_model_path',
-           'load_audit_model', 'predict_leakage', 'target_apgd', 'sweep_apgd', 'measure_predictors', 'audit',
-           'load_checkpoint', 'main']
+__all__ = ['MODELS', 'TRIAL_MODELS', 'PAPER_RADII', 'SEPARATING_RADII', 'AUDIT_MEASURES', 'EXTRAPOLATION', 'squeeze01',
+           'fit_leakage', 'leave_one_group_out', 'fit_by_group', 'assign_treatment', 'trial_effect', 'apgd_column',
+           'ExtrapolationWarning', 'fit_audit_model', 'default_audit_model_path', 'load_audit_model', 'predict_leakage',
+           'target_apgd', 'sweep_apgd', 'measure_predictors', 'audit', 'load_checkpoint', 'main']
 
 # %% ../nbs/10b_regression.ipynb #defc7a93
 def squeeze01(y,  # values in [0, 1] (array, list or Series)
@@ -47,23 +47,6 @@ def squeeze01(y,  # values in [0, 1] (array, list or Series)
         raise ValueError(f"leakage values must lie in [0, 1] (no NaN), got values in [{np.nanmin(y):.3g}, {np.nanmax(y):.3g}]")
     n = len(y)
     return (y * (n - 1) + 0.5) / n
-
-# %% ../nbs/10b_regression.ipynb #3b33b00d
-DEFENSE_FAMILIES = {'none': 'none', 'at': 'adversarial', 'atat': 'adversarial',
-                    'mid': 'dependency', 'bido': 'dependency', 'bido_coco': 'dependency', 'bido_star': 'dependency',
-                    'tldmi': 'dependency', 'ssf': 'dependency',
-                    'negls': 'gradient_suppression', 'rolss': 'gradient_suppression', 'trapmid': 'gradient_suppression',
-                    'calor': 'gradient_suppression'}
-
-
-def defense_family(defenses: str,  # a sweep table's `defenses` entry, e.g. 'none', 'atat' or 'mid+atat'
-                   families: dict | None = None,  # name -> family (default `DEFENSE_FAMILIES`)
-                  ) -> str:
-    "The family of a target's defenses."
-    families = DEFENSE_FAMILIES if families is None else families
-    found = {families.get(name, 'other') for name in str(defenses).split('+')} - {'none'}
-    if not found: return 'none'
-    return found.pop() if len(found) == 1 else 'mixed'
 
 # %% ../nbs/10b_regression.ipynb #da7b739d
 MODELS = ('ols', 'beta')

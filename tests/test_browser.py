@@ -2,7 +2,8 @@
 
 A tiny experiment (scikit-learn's digits, one-epoch models) is computed first into a temporary cache, which the
 JupyterLab kernel reads through $MI_NONROBUST_CACHE; the test opens a notebook that shows the explorer, runs it,
-changes the defense control and checks that the reconstructions and the numbers on the page change. The screenshot of
+changes the defense control and checks that the reconstructions and the numbers on the page change (and that the
+target control names the catalogue's target the controls now make). The screenshot of
 the explorer goes to figures/explorer.png (the README's).
 """
 import json
@@ -138,6 +139,7 @@ def test_explorer_in_jupyterlab(tmp_path):
             after_rows = _summary(page)
             assert 'In the cache' in page.inner_text('.mi-explorer .mi-status')  # shown from the cache: no training
             assert page.input_value('.mi-explorer .mi-strength input') == '0.08'  # AT-AT's weight, set by the handler
+            assert page.input_value('.mi-explorer .mi-target select') == 'AT-AT'  # the catalogue's target it makes
             assert after_image != before_image  # other reconstructions on the page
             assert [r[0] for r in after_rows] == [r[0] for r in before_rows]
             changed = [b[0] for b, a in zip(before_rows[1:], after_rows[1:]) if b[1] != a[1]]

@@ -21,9 +21,14 @@ def _cell(figure, starts):
 
 
 def test_fig12_shares_fig10s_catalogue():
-    # the same catalogue and spec builder: the same ExperimentSpecs, hence the same cache keys in both figures
-    for starts in ('tl_pretrain = TrainConfig', '**The catalogue of targets**'):
+    # both take their targets from the package's catalogue (`targets.TARGETS`) with the same TL-DMI pretraining: the same
+    # ExperimentSpecs, hence the same cache keys in both figures
+    for starts in ("# the catalogue's TL-DMI targets", '**The catalogue of targets**'):
         assert len(_cell('fig12_front', starts)) == 1 and _cell('fig12_front', starts) == _cell('fig10_robust_leakage', starts)
+    for figure in ('fig10_robust_leakage', 'fig12_front'):
+        source = json.loads((repo_root() / FIGURES[figure].notebook).read_text())
+        code = '\n'.join(''.join(c['source']) for c in source['cells'] if c['cell_type'] == 'code')
+        assert 'from mi_nonrobust.targets import TARGETS' in code and 'CATALOGUE' not in code
 
 
 def test_fig12_writes_front_paired_and_reading(tmp_path):

@@ -48,6 +48,6 @@ def test_fig2_writes_figure_sidecar_and_manifest(tmp_path):
 
 
 def test_fig2_refuses_unknown_targets(tmp_path):
-    with pytest.raises(Exception, match='valid targets: standard, AT, AT robust, AT-AT, AT-AT strong'):
-        run_figure('fig2_headline', parameters={**TINY, 'targets': ['MID'], 'cache_dir': str(tmp_path / 'c')},
+    with pytest.raises(Exception, match="unknown target 'MiD'; valid targets: standard, AT, AT 0.05, AT robust, AT-AT"):
+        run_figure('fig2_headline', parameters={**TINY, 'targets': ['standard', 'MiD'], 'cache_dir': str(tmp_path / 'c')},
                    out_dir=tmp_path, show_table=False)

@@ -62,6 +62,6 @@ def test_fig3_writes_dependency_leakage_and_reading(tmp_path):
 
 
 def test_fig3_refuses_unknown_targets(tmp_path):
-    with pytest.raises(Exception, match="valid targets: standard, MID, BiDO-HSIC"):
-        run_figure('fig3_dependency', parameters={**TINY, 'targets': ['AT'], 'cache_dir': str(tmp_path / 'c')},
+    with pytest.raises(Exception, match="unknown target 'MiD'; valid targets: standard, AT, AT 0.05"):
+        run_figure('fig3_dependency', parameters={**TINY, 'targets': ['standard', 'MiD'], 'cache_dir': str(tmp_path / 'c')},
                    out_dir=tmp_path, show_table=False)

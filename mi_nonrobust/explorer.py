@@ -321,7 +321,7 @@ class Explorer:
         found = _probe(lambda: invert_target(spec, parts, cache=self.probe))
         if row is None or found is None: return None
         references = _probe(lambda: reference_rows(spec, cache=self.probe, parts=parts)) or []
-        private = parts['private_train']
+        private = parts.private_train
         real = torch.cat([private.images[private.labels == c][:spec.n_per_class]
                           for c in range(len(spec.private_classes))])
         return Result(setting, spec, row, references, found, real, list(private.class_names))

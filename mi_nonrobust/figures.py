@@ -65,7 +65,7 @@ FIG6_PAPER = dict(arch='cnn', lam=0.3, lambdas=[0.06, 0.3, 0.5], seeds=[0, 1, 2,
                   prior_epochs=100, prior_width=64, prior_images=0, attack_steps=1500, n_per_class=10, n_bound=64,
                   device='auto')
 
-# issue 12's figures at paper scale: every target of the catalogue (every defense at three strengths, RoLSS/SSF on
+# issue 12's figures at paper scale: the front's catalogue targets (every defense at three strengths, RoLSS/SSF on
 # resnet18) over 5 seeds, the headline's paper-scale data, prior and attack, APGD on 1,000 test images, one process
 FIG12_PAPER_TARGETS = ['standard', 'AT', 'AT 0.05', 'AT robust', 'AT-AT', 'AT-AT strong', 'AT-AT stronger', 'MID',
                        'MID b0.03', 'MID b0.3', 'BiDO-HSIC', 'BiDO-HSIC x3', 'BiDO**', 'BiDO-COCO', 'NegLS',

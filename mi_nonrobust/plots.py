@@ -190,7 +190,7 @@ def reconstruction_row(fig,  # a matplotlib figure
     return axes
 
 # %% ../nbs/10e_plots.ipynb #151cdf4f
-def reconstruction_panels(parts: dict,  # `experiments.experiment_split` of the experiments
+def reconstruction_panels(parts,  # `experiments.experiment_split` of the experiments (an `ExperimentData`)
                           runs,  # (title, `experiments.ExperimentSpec`) pairs, one block each
                           *, classes,  # the classes to show, one row each
                           show: int,  # images per class
@@ -199,7 +199,7 @@ def reconstruction_panels(parts: dict,  # `experiments.experiment_split` of the 
                          ) -> list:
     "('real private', block) of the training images, then (title, block) of each run's reconstructions."
     invert = invert_target if invert is None else invert
-    train = parts['private_train']
+    train = parts.private_train
     panels = [('real private', class_rows(train.images, train.labels, classes, show))]
     for title, spec in runs:
         found = invert(spec, parts, cache=cache)
@@ -210,7 +210,7 @@ def reconstruction_panels(parts: dict,  # `experiments.experiment_split` of the 
 def seed_reconstructions(fig,  # a matplotlib figure
                          slot,  # a gridspec slot of `fig` to fill
                          specs,  # the figure's `experiments.ExperimentSpec`s
-                         parts: dict,  # `experiments.experiment_split` of the experiments
+                         parts,  # `experiments.experiment_split` of the experiments (an `ExperimentData`)
                          labels,  # the labels whose reconstructions are shown, one block each
                          *, seed: int,  # the seed whose experiments are shown
                          n_classes: int,  # private classes (the first 10 are shown)

@@ -362,7 +362,7 @@ def target_apgd(spec,  # an `experiments.ExperimentSpec` whose target a sweep tr
     check_positive_int('steps', steps); check_positive_int('n_images', n_images)
     cache = ArtifactCache(Path(cache_root)) if cache_root is not None else ArtifactCache()
     parts = _worker_parts(spec)  # the split, loaded once per process
-    test = parts['private_test']
+    test = parts.private_test
     data = test.subset(torch.randperm(len(test), generator=make_generator(0))[:n_images].sort().values)
     model = train_target(spec, parts, cache=CacheProbe(cache.root))  # a missing target is an error, not a retraining
     base = {'model': fingerprint(model.state_dict()), 'data': fingerprint(data), 'norm': 'linf', 'steps': steps,

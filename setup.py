@@ -38,8 +38,9 @@ setuptools.setup(
     ] + ['Programming Language :: Python :: ' + v for v in py_versions[py_versions.index(min_python):]],
     packages=setuptools.find_packages(include=[cfg['lib_name'], cfg['lib_name'] + '.*']),
     include_package_data=True,
-    # the audit regression `mi_audit` uses by default (written by figure fig10_robust_leakage)
-    package_data={cfg['lib_name']: ['audit_model.json']},
+    # the audit regression `mi_audit` uses by default (written by figure fig10_robust_leakage), and the numeric
+    # canaries' record (`python -m mi_nonrobust.canaries --record`)
+    package_data={cfg['lib_name']: ['audit_model.json', 'canaries.json']},
     install_requires=requirements,
     extras_require={'dev': dev_requirements},
     python_requires='>=' + min_python,

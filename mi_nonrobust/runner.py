@@ -32,7 +32,8 @@ from .pages import write_page, write_pages
 from .sidecars import format_table, read_sidecar, run_record_path, update_manifest, write_json
 
 # %% auto #0
-__all__ = ['FIXED_STAGES', 'versions', 'code_version', 'kernel_threads', 'run_figure', 'build_fixed_stages', 'main']
+__all__ = ['FIXED_STAGES', 'versions', 'code_version', 'kernel_threads', 'run_figure', 'build_fixed_stages', 'figure_sweep',
+           'main']
 
 # %% ../nbs/11c_runner.ipynb #9aed7cad
 def versions() -> dict:
@@ -204,6 +205,20 @@ def build_fixed_stages(spec,  # an `experiments.ExperimentSpec` whose shared sta
     with kernel_threads(threads), cf.ProcessPoolExecutor(min(workers, len(stages)),
                                                          mp_context=multiprocessing.get_context('spawn')) as pool:
         return list(pool.map(remote, stages, [spec] * len(stages), [root] * len(stages), [threads] * len(stages)))
+
+# %% ../nbs/11c_runner.ipynb #1ccd4ff2
+def figure_sweep(specs: list,  # the figure's `experiments.ExperimentSpec`s (they share the first one's fixed stages)
+                 *, cache: ArtifactCache,  # where every stage is kept
+                 workers: int = 1,  # processes at once (a local pool), or the Dask cluster's workers
+                 scheduler: str = '',  # a Dask scheduler address ('' runs locally)
+                 references: bool = True,  # also the real-image references of every split and seed
+                 show_progress: bool = True,  # a line per stage or finished job
+                ):
+    "The sweep table of a figure: the shared stages built first, `workers` at once when more than one, then every spec."
+    if workers > 1 and specs: build_fixed_stages(specs[0], cache=cache, workers=workers)
+    sweep = importlib.import_module('mi_nonrobust.experiments').sweep
+    return sweep(specs, cache=cache, references=references, workers=workers, scheduler=scheduler or None,
+                 show_progress=show_progress)
 
 # %% ../nbs/11c_runner.ipynb #e191ef77
 def _parse_assignment(text: str,  # `name=value`

@@ -37,7 +37,10 @@ def _sync(device):
 
 def _timed(fn, device) -> float:
     "Seconds of one call of `fn`, device work included."
-    _sync(device); start = time.perf_counter(); fn(); _sync(device)
+    _sync(device)
+    start = time.perf_counter()
+    fn()
+    _sync(device)
     return time.perf_counter() - start
 
 
@@ -52,7 +55,7 @@ def _fresh_model(arch: str, data: ImageDataset):
     return build_model(arch, num_classes=data.num_classes, in_channels=data.image_shape[0],
                        image_size=data.image_shape[1], seed=0)
 
-
+# %% ../nbs/13_bench.ipynb #fbd1e653
 def hand_written_epoch(model, data: ImageDataset, *, batch_size: int, lr: float, seed: int, device) -> None:
     "One epoch of the minimal reference training loop."
     model.to(device).train()
@@ -70,7 +73,7 @@ def peak_memory_mb(device) -> float:
     if device.type == 'cuda': return torch.cuda.max_memory_allocated(device) / 2**20
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux reports kB
 
-
+# %% ../nbs/13_bench.ipynb #62c18721
 def bench_train(*, arch: str = 'cnn',  # model trained
                 n_images: int = 10_000,  # private Fashion-MNIST training images per epoch
                 batch_size: int = 128,  # images per step
@@ -83,7 +86,8 @@ def bench_train(*, arch: str = 'cnn',  # model trained
     data = _fmnist_private(n_images) if data is None else data.subset(torch.arange(min(n_images, len(data))))
     config = TrainConfig(epochs=1, batch_size=batch_size, device=str(device), show_progress=False)
     def run_engine(): train(_fresh_model(arch, data), data, config)
-    def run_hand(): hand_written_epoch(_fresh_model(arch, data), data, batch_size=batch_size, lr=config.lr, seed=0, device=device)
+    def run_hand():
+        hand_written_epoch(_fresh_model(arch, data), data, batch_size=batch_size, lr=config.lr, seed=0, device=device)
     small = data.subset(torch.arange(min(len(data), 4 * batch_size)))
     train(_fresh_model(arch, small), small, config)  # warm-up: allocator, kernel selection
     hand_written_epoch(_fresh_model(arch, small), small, batch_size=batch_size, lr=config.lr, seed=0, device=device)
@@ -117,7 +121,9 @@ def bench_pgd(*, arch: str = 'cnn',  # attacked model
         model.zero_grad(set_to_none=True)
         loss.backward()
 
-    train_step(); attack(x, y)  # warm-up: allocator, kernel selection
+    # warm-up: allocator, kernel selection
+    train_step()
+    attack(x, y)
     times = {'pgd_step': [], 'train_step': []}
     for _ in range(repeats):
         times['pgd_step'].append(_timed(lambda: attack(x, y), device) / steps)
@@ -174,8 +180,10 @@ def bench_features(*, arch: str = 'cnn',  # model whose representation / logits 
     numbers = {'arch': arch, 'device': str(device), 'threads': torch.get_num_threads(), 'images': len(data)}
     with tempfile.TemporaryDirectory() as root:
         for name, (m, config) in configs.items():
-            seconds = _timed(lambda: feature_dataset(m, data, config, cache=ArtifactCache(root), show_progress=False), device)
-            numbers.update({f'{name}_steps': config.steps, f'{name}_s': seconds, f'{name}_images_per_s': len(data) / seconds})
+            seconds = _timed(lambda: feature_dataset(m, data, config, cache=ArtifactCache(root), show_progress=False),
+                             device)
+            numbers.update({f'{name}_steps': config.steps, f'{name}_s': seconds,
+                            f'{name}_images_per_s': len(data) / seconds})
     return numbers
 
 # %% ../nbs/13_bench.ipynb #307ee1f0
@@ -197,7 +205,8 @@ def bench_gmi(*, arch: str = 'cnn',  # attacked model
             'n_per_class': n_per_class, 'restarts': attack.restarts, 'steps': steps, 'prior_width': prior_width,
             'batched_s': numbers['batched_s'], 'per_class_s': numbers['per_class_s'],
             'batched_recon_steps_per_s': numbers['batched_throughput'],
-            'per_class_recon_steps_per_s': numbers['batched_throughput'] / numbers['speedup'], 'ratio': numbers['speedup']}
+            'per_class_recon_steps_per_s': numbers['batched_throughput'] / numbers['speedup'],
+            'ratio': numbers['speedup']}
 
 # %% ../nbs/13_bench.ipynb #1cf543cc
 def bench_defense_costs(*, device: str = 'auto') -> dict:
@@ -218,7 +227,7 @@ def bench_sweep_speedup(*, device: str = 'auto') -> dict:
     from mi_nonrobust.experiments import bench_sweep
     return bench_sweep(device='cpu' if device == 'auto' else device)
 
-
+# %% ../nbs/13_bench.ipynb #18fa9a7d
 BENCHMARKS = {'train': bench_train, 'pgd': bench_pgd, 'atat': bench_atat, 'features': bench_features, 'gmi': bench_gmi,
               'defenses': bench_defense_costs, 'attacks': bench_attack_speed, 'sweep': bench_sweep_speedup}
 
@@ -229,7 +238,8 @@ def verdict(name: str, numbers: dict) -> str | None:
         ok = numbers['engine_overhead'] < 0.10
         return f"engine overhead {100 * numbers['engine_overhead']:.1f}% ({'within' if ok else 'OVER'} the 10% budget)"
     if name == 'pgd':
-        return f"PGD step / training step = {numbers['ratio']:.2f} ({'within' if numbers['ratio'] <= 1.2 else 'OVER'} the 1.2 target)"
+        return (f"PGD step / training step = {numbers['ratio']:.2f} "
+                f"({'within' if numbers['ratio'] <= 1.2 else 'OVER'} the 1.2 target)")
     if name == 'atat':
         ok = numbers['ratio'] <= numbers['bound']
         return (f"AT-AT epoch / standard epoch = {numbers['ratio']:.2f} with k={numbers['k']} "
@@ -239,10 +249,12 @@ def verdict(name: str, numbers: dict) -> str | None:
     if name == 'defenses':
         bido = {k: v for k, v in numbers.items() if k.startswith('bido')}
         worst = max(bido, key=bido.get)
-        return f"slowest BiDO step: {worst} at {bido[worst]:.2f}x a standard step ({'within' if bido[worst] <= 3 else 'OVER'} the 3x target)"
+        return (f"slowest BiDO step: {worst} at {bido[worst]:.2f}x a standard step "
+                f"({'within' if bido[worst] <= 3 else 'OVER'} the 3x target)")
     if name == 'sweep':
         workers = next(k for k in numbers if k.endswith('_workers')).split('_')[1]  # `seconds_{N}_workers`
-        return f"{workers} workers: {numbers['speedup']:.2f}x the speed of 1; rows identical: {numbers['identical_rows']}"
+        return (f"{workers} workers: {numbers['speedup']:.2f}x the speed of 1; "
+                f"rows identical: {numbers['identical_rows']}")
     return None
 
 

@@ -80,7 +80,8 @@ def get_device(prefer: str = 'auto',  # one of `DEVICES`; 'auto' picks cuda, the
         raise ValueError(f"unknown device {prefer!r}; valid: {', '.join(DEVICES)}")
     if prefer == 'auto':
         if torch.cuda.is_available(): return torch.device('cuda')
-        if getattr(torch.backends, 'mps', None) is not None and torch.backends.mps.is_available(): return torch.device('mps')
+        if getattr(torch.backends, 'mps', None) is not None and torch.backends.mps.is_available():
+            return torch.device('mps')
         return torch.device('cpu')
     return torch.device(prefer)
 
@@ -175,7 +176,7 @@ def default_cache_dir() -> Path:
     "`$MI_NONROBUST_CACHE`, or `~/.cache/mi_nonrobust`."
     return Path(os.environ.get('MI_NONROBUST_CACHE', Path.home() / '.cache' / 'mi_nonrobust'))
 
-
+# %% ../nbs/00_core.ipynb #e79dadf8
 def _file_digest(path: Path) -> str:
     h = hashlib.sha256()
     with open(path, 'rb') as f:
@@ -214,7 +215,7 @@ def atomic_write(path: Path,  # final location
         if os.path.exists(tmp): os.remove(tmp)
     return path
 
-
+# %% ../nbs/00_core.ipynb #03e295e1
 CACHE_FORMAT = 3  # how keys and stored files are laid out; bump it when that changes
 
 
@@ -225,7 +226,7 @@ def cache_environment() -> dict:
 
 def _cache_key(spec: Any) -> dict: return {'environment': cache_environment(), 'spec': spec}
 
-
+# %% ../nbs/00_core.ipynb #394f3a1a
 @dataclasses.dataclass
 class ArtifactCache:
     "Content-addressed store of computed artifacts."
@@ -261,7 +262,8 @@ class ArtifactCache:
     def _problem(self, path: Path, spec: Any) -> str | None:
         sidecar = path.with_suffix('.sha256')
         if not sidecar.exists(): return 'its sha256 sidecar is missing (interrupted write?)'
-        if sidecar.read_text().strip() != _file_digest(path): return 'its content does not match its sha256 (corrupt or truncated)'
+        if sidecar.read_text().strip() != _file_digest(path):
+            return 'its content does not match its sha256 (corrupt or truncated)'
         try:
             payload = torch.load(path, map_location='cpu', weights_only=True)
         except Exception as e:

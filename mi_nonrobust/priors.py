@@ -40,7 +40,7 @@ def check_image_shape(image_shape) -> tuple[int, int, int]:
                          "resize the data with load_dataset(..., size=, channels=)")
     return shape
 
-
+# %% ../nbs/07_priors.ipynb #aa15754d
 def _doublings(size: int) -> int:
     return int(math.log2(size // IMAGE_SIZES[size]))
 
@@ -126,7 +126,7 @@ class GANPrior:
         z = self.latents(n, seed=seed)
         with evaluating(self.generator): return self.generator(z)
 
-
+# %% ../nbs/07_priors.ipynb #b4419086
 def build_gan(*, image_shape: tuple = (1, 28, 28),  # (C, H, W), one of `SUPPORTED_SHAPES`
               latent_dim: int = 100,  # size of z
               width: int = 64,  # base channel count of both networks (GMI: 64)
@@ -167,10 +167,12 @@ class PriorConfig:
         if self.max_images is not None: check_positive_int('PriorConfig.max_images (or None)', self.max_images)
         for name in ('lr', 'gp_weight'): check_number(f'PriorConfig.{name}', getattr(self, name))
         if self.lr == 0: raise ValueError("PriorConfig.lr must be > 0")
-        if isinstance(self.ema_decay, bool) or not isinstance(self.ema_decay, (int, float)) or not 0 <= self.ema_decay < 1:
+        if isinstance(self.ema_decay, bool) or not isinstance(self.ema_decay, (int, float)) \
+                or not 0 <= self.ema_decay < 1:
             raise ValueError(f"PriorConfig.ema_decay must be a number in [0, 1), got {self.ema_decay!r}")
         betas = tuple(self.betas) if isinstance(self.betas, (tuple, list)) else ()
-        if len(betas) != 2 or not all(isinstance(v, (int, float)) and not isinstance(v, bool) and 0 <= v < 1 for v in betas):
+        if len(betas) != 2 or not all(isinstance(v, (int, float)) and not isinstance(v, bool) and 0 <= v < 1
+                                      for v in betas):
             raise ValueError(f"PriorConfig.betas must be two numbers in [0, 1), got {self.betas!r}")
         object.__setattr__(self, 'betas', tuple(float(v) for v in betas))
         check_seed(self.seed)
@@ -195,7 +197,7 @@ def gradient_penalty(critic: nn.Module,  # images -> scores (N,)
                      fake: torch.Tensor,  # (N, C, H, W) generated images
                      mix: torch.Tensor,  # (N, 1, 1, 1) weights of the real images in the interpolates, in [0,1]
                     ) -> tuple[torch.Tensor, torch.Tensor]:
-    "WGAN-GP penalty E[(‖∇D(x̂)‖₂ − 1)²] at x̂ = mix·real + (1 − mix)·fake (differentiable), and the gradient norms (N,)."
+    "WGAN-GP penalty E[(‖∇D(x̂)‖₂ − 1)²] at x̂ = mix·real + (1 − mix)·fake (differentiable), and gradient norms (N,)."
     mixed = (mix * real + (1 - mix) * fake.detach()).requires_grad_(True)
     grad, = torch.autograd.grad(critic(mixed).sum(), mixed, create_graph=True)
     norms = grad.flatten(1).norm(dim=1)
@@ -207,7 +209,8 @@ BN_BATCHES = 16  # batches of latents that estimate the averaged generator's Bat
 
 @torch.no_grad()
 def _update_average(average: nn.Module, model: nn.Module, decay: float) -> None:
-    # weights only: the live generator's BatchNorm statistics do not fit the averaged weights (see `recompute_batchnorm`)
+    # weights only: the live generator's BatchNorm statistics do not fit the averaged weights
+    # (see `recompute_batchnorm`)
     for a, p in zip(average.parameters(), model.parameters()): a.lerp_(p, 1 - decay)
 
 
@@ -229,7 +232,7 @@ def recompute_batchnorm(model: nn.Module,  # a network with BatchNorm layers
         model.eval()
     return model
 
-
+# %% ../nbs/07_priors.ipynb #bddebdb9
 def _check_finite(value: float, what: str, epoch: int, step: int) -> float:
     if not math.isfinite(value):
         raise FloatingPointError(f"prior training diverged: {what} is {value} at epoch {epoch + 1}, step {step + 1}; "
@@ -241,7 +244,8 @@ def train_prior(public: ImageDataset,  # the attacker's public images, of a shap
                 config: PriorConfig = PriorConfig(),  # hyperparameters
                ) -> GANPrior:
     "Train a WGAN-GP prior (GMI's generator and critic) on the public images."
-    if not isinstance(public, ImageDataset): raise ValueError(f"public must be an ImageDataset, got {type(public).__name__}")
+    if not isinstance(public, ImageDataset):
+        raise ValueError(f"public must be an ImageDataset, got {type(public).__name__}")
     image_shape = check_image_shape(public.image_shape)
     device = get_device(config.device)
     stream = make_generator(config.seed)
@@ -279,7 +283,7 @@ def train_prior(public: ImageDataset,  # the attacker's public images, of a shap
             sums['grad_norm'] += norms.mean().item()
             sums['wasserstein'] += (d_real - d_fake).item()
             critic_steps_done += 1
-            if critic_steps_done % config.n_critic == 0:  # counted across epochs, so short epochs still train the generator
+            if critic_steps_done % config.n_critic == 0:  # counted over epochs: short epochs still train the generator
                 loss_g = -D(G(draw(b, config.latent_dim))).mean()
                 sums['generator_loss'] += _check_finite(loss_g.item(), 'the generator loss', epoch, step)
                 opt_g.zero_grad(set_to_none=True)
@@ -316,11 +320,13 @@ def prior_spec(public: ImageDataset,  # the public images
 
 def train_prior_cached(public: ImageDataset,  # the attacker's public images
                        config: PriorConfig = PriorConfig(),  # hyperparameters
-                       *, cache: ArtifactCache | None = None,  # where trained priors are kept (default: `ArtifactCache()`)
+                       *,
+                       cache: ArtifactCache | None = None,  # where trained priors are kept (default: `ArtifactCache()`)
                       ) -> GANPrior:
     "`train_prior`, or load the prior from the cache if the same run was done before."
     cache = cache or ArtifactCache()
-    if not isinstance(public, ImageDataset): raise ValueError(f"public must be an ImageDataset, got {type(public).__name__}")
+    if not isinstance(public, ImageDataset):
+        raise ValueError(f"public must be an ImageDataset, got {type(public).__name__}")
     check_image_shape(public.image_shape)
 
     def build():
@@ -329,7 +335,8 @@ def train_prior_cached(public: ImageDataset,  # the attacker's public images
         return {'generator': state(prior.generator), 'critic': state(prior.critic), 'history': prior.history}
 
     stored = cache.get_or_build('prior', prior_spec(public, config), build)
-    prior = build_gan(image_shape=public.image_shape, latent_dim=config.latent_dim, width=config.width, seed=config.seed)
+    prior = build_gan(image_shape=public.image_shape, latent_dim=config.latent_dim, width=config.width,
+                      seed=config.seed)
     prior.generator.load_state_dict(stored['generator'])
     prior.critic.load_state_dict(stored['critic'])
     prior.history = stored['history']

@@ -19,7 +19,8 @@ from .adversarial import PGD, AntiAdversarialTraining, make_threat
 from .inversions import make_inversion
 from .search import batching_speedup
 from .core import ArtifactCache, get_device, make_generator
-from .data import ImageDataset, load_dataset, mi_split
+from .data import ImageDataset, load_dataset
+from .splits import mi_split
 from .features import FeatureSetConfig, feature_dataset
 from .models import build_model
 from .priors import build_gan

@@ -18,7 +18,8 @@ from .bido import BiDO, BiDOCOCO, BiDOStar
 from .bido_plus import BiDOPlus, BiDOPlusEnergy, BiDOPlusOE, OutlierTraining
 from .calor import CALoR
 from .core import ArtifactCache, get_device, lookup
-from .data import ImageDataset, load_dataset, mi_split
+from .data import ImageDataset, load_dataset
+from .splits import mi_split
 from .models import build_model
 from .regularisers import MID, NegativeLabelSmoothing
 from .structural import SSF, SkipScaling, TransferLearning

@@ -23,7 +23,8 @@ from .adversarial import ADVERSARIAL_STAGE, make_threat, robust_accuracy
 from .attacks import Reconstructions
 from .bido_plus import outlier_set
 from .core import ArtifactCache, check_positive_int, fingerprint, lookup, make_generator, stage_version
-from .data import ImageDataset, load_dataset, mi_split
+from .data import ImageDataset, load_dataset
+from .splits import mi_split
 from .holdout import train_holdout_test
 from .inversions import attack_prior, attack_prior_spec, inversion_version, make_inversion, prior_kind
 from .metrics import SingularCovarianceWarning, eval_features, leakage_metrics

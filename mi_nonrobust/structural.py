@@ -78,7 +78,7 @@ class TransferLearning(Defense):
     def __post_init__(self):
         if not isinstance(self.pretrain_data, ImageDataset):
             raise ValueError("TL-DMI needs pretrain_data, an ImageDataset of public images (e.g. the attacker's public "
-                             f"split of `data.mi_split`), got {type(self.pretrain_data).__name__}")
+                             f"split of `splits.mi_split`), got {type(self.pretrain_data).__name__}")
         k = self.frozen_stages
         if k is not None and (isinstance(k, bool) or not isinstance(k, int) or k < 0):
             raise ValueError(f"frozen_stages must be a non-negative integer or None, got {k!r}")

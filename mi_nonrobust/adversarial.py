@@ -257,10 +257,10 @@ class AdversarialTraining(_AttackDefense):
     clean_weight: float = 0.0  # weight of clean cross-entropy (the paper's code: 0)
     adv_weight: float = 1.0  # weight of adversarial cross-entropy
     random_start: bool = True  # PGD random start
-    attack_mode: str = 'eval'  # model mode while attacking ('train' as in the paper's code)
+    attack_mode: str = 'train'  # model mode while attacking, as in the paper's code ('eval': frozen model)
     name: str = 'at'
     strength_parameter: ClassVar[str] = 'eps'  # the hyperparameter that sets its strength
-    version: ClassVar[int] = 1  # version of the algorithm, in the trained model's cache key: bump it when it changes
+    version: ClassVar[int] = 2  # version of the algorithm, in the trained model's cache key: bump it when it changes
 
     def __post_init__(self):
         check_number('clean_weight', self.clean_weight)
@@ -282,10 +282,10 @@ class AntiAdversarialTraining(_AttackDefense):
     weight: float = 0.08  # weight w of CE(f(x_adv), t)
     norm: str = 'linf'  # 'linf' or 'l2'
     random_start: bool = True  # PGD random start
-    attack_mode: str = 'eval'  # model mode while attacking ('train' as in the paper's code)
+    attack_mode: str = 'train'  # model mode while attacking, as in the paper's code ('eval': frozen model)
     name: str = 'atat'
     strength_parameter: ClassVar[str] = 'weight'  # the hyperparameter that sets its strength
-    version: ClassVar[int] = 1  # version of the algorithm, in the trained model's cache key: bump it when it changes
+    version: ClassVar[int] = 2  # version of the algorithm, in the trained model's cache key: bump it when it changes
 
     def __post_init__(self):
         check_number('weight', self.weight)

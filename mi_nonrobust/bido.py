@@ -12,7 +12,7 @@ import torch
 from torch import nn
 
 from .core import check_number, lookup
-from .dependency import EPS, SIGMA, Dependence, _check_hiddens
+from .dependency import EPS, INPUT_UNITS, SIGMA, Dependence, hidden_layers, input_view, layer_outputs
 from .train import Defense
 
 # %% auto #0
@@ -20,52 +20,58 @@ __all__ = ['HiddenRecorder', 'BiDO', 'BiDOCOCO', 'BiDOStar']
 
 # %% ../nbs/06b_bido.ipynb #40daef02
 class HiddenRecorder:
-    "Forward hooks keeping the stage outputs of a model's recent training-mode passes, keyed by the logits they gave."
+    "Forward hooks keeping the outputs of chosen layers in a model's recent training-mode passes, keyed by the logits."
     def __init__(self, model: nn.Module,  # a classifier with `stages` and `head`
+                 modules=None,  # the layers to record, in the order wanted (None: every stage)
                  keep: int = 4,  # passes remembered (the clean pass is looked up right after it; older ones dropped)
                 ):
-        self.n_stages, self.keep = len(model.stages), keep
-        self._current, self._done = [], []
-        self._handles = [s.register_forward_hook(self._stage_hook(i)) for i, s in enumerate(model.stages)]
+        modules = list(model.stages) if modules is None else list(modules)
+        self.n_layers, self.keep = len(modules), keep
+        self._current, self._done = {}, []
+        self._handles = [model.stages[0].register_forward_pre_hook(self._start)]  # every pass enters the first stage
+        self._handles += [m.register_forward_hook(self._layer_hook(i)) for i, m in enumerate(modules)]
         self._handles.append(model.head.register_forward_hook(self._head_hook))
 
-    def _stage_hook(self, i):
+    def _start(self, module, args): self._current = {}  # a new pass starts
+
+    def _layer_hook(self, i):
         def hook(module, args, out):
-            if i == 0: self._current = []  # a new pass starts
-            if torch.is_grad_enabled(): self._current.append(out)  # frozen stages may run in eval mode: keep them
+            if torch.is_grad_enabled(): self._current[i] = out  # frozen stages may run in eval mode: keep them
         return hook
 
     def _head_hook(self, module, args, out):
-        # a complete pass (not `hiddens`) through a head in training mode (not an evaluation or an attack in eval mode)
-        if module.training and len(self._current) == self.n_stages:
-            self._done = (self._done + [(out, self._current)])[-self.keep:]
-        self._current = []
+        # a complete pass (not `features`) through a head in training mode (not an evaluation or an attack in eval mode)
+        if module.training and len(self._current) == self.n_layers:
+            outs = [self._current[i] for i in range(self.n_layers)]
+            self._done = (self._done + [(out, outs)])[-self.keep:]
+        self._current = {}
 
     def take(self, logits: torch.Tensor | None) -> list | None:
-        "The stage outputs of the pass that produced `logits` (None if not recorded); forgets every recorded pass."
+        "The layer outputs of the pass that produced `logits` (None if not recorded); forgets every recorded pass."
         found = next((hs for out, hs in self._done if out is logits), None) if logits is not None else None
-        self._done, self._current = [], []
+        self._done, self._current = [], {}
         return found
 
     def remove(self) -> None:
         "Take the hooks off the model."
         for h in self._handles: h.remove()
-        self._handles, self._done, self._current = [], [], []
+        self._handles, self._done, self._current = [], [], {}
 
 # %% ../nbs/06b_bido.ipynb #6221b3b7
 @dataclass(repr=False)
 class BiDO(Defense):
-    "Bilateral dependency optimisation: + lambda_x sum_j d(X, Z_j) - lambda_y sum_j d(Z_j, Y) over the hidden layers."
+    "Bilateral dependency optimisation: + lambda_x sum_j d(X, Z_j) - lambda_y sum_j d(Z_j, Y) over hidden layers."
     lambda_x: float = 0.05  # weight of the input dependence (minimised)
     lambda_y: float = 0.5  # weight of the label dependence (maximised)
     measure: str = 'hsic'  # 'hsic' or 'coco'
     textbook: bool = False  # textbook forms (HSIC tr(KHLH)/(m-1)^2, spectral COCO) instead of the reference's
     sigma: float = SIGMA  # Gaussian bandwidth per dimension (reference: 5)
     eps: float = EPS  # ridge of the normalised HSIC (reference: 1e-5, times the batch size)
-    layers: tuple | None = None  # indices into `model.hiddens(x)` (None: every stage)
+    layers: str | tuple = 'reference'  # `dependency.LAYER_SETS` name or stage indices ('stages': every stage)
+    input_units: str = 'normalised'  # what the kernel of X sees (`INPUT_UNITS`; 'pixels': the [0,1] image)
     name: str = 'bido'
     strength_parameter: ClassVar[str] = 'lambda_x'  # the hyperparameter that sets its strength
-    version: ClassVar[int] = 1  # version of the algorithm, in the trained model's cache key: bump it when it changes
+    version: ClassVar[int] = 2  # version of the algorithm, in the trained model's cache key: bump it when it changes
     needs_logits = False  # the logits only locate the recorded hidden layers; without them they are recomputed
 
     def __post_init__(self):
@@ -73,28 +79,24 @@ class BiDO(Defense):
         check_number('lambda_y', self.lambda_y)
         form = None if not self.textbook else {'hsic': 'textbook', 'coco': 'spectral'}.get(self.measure)
         self._dependence = Dependence(self.measure, form, self.sigma, self.eps)
-        if self.layers is not None: self.layers = tuple(int(i) for i in self.layers)
+        if self.layers is None:
+            raise ValueError("layers=None is gone: use layers='stages' for every stage, or 'reference' (the default)")
+        if isinstance(self.layers, list): self.layers = tuple(self.layers)
+        lookup({u: u for u in INPUT_UNITS}, self.input_units, 'input units')
         self._recorder = None
 
     def transform(self, model: nn.Module) -> nn.Module:
-        _check_hiddens(model, 'BiDO')
-        n = len(getattr(model, 'stages', ()))
-        if self.layers is not None and n and not all(-n <= i < n for i in self.layers):
-            raise ValueError(f"BiDO layers {self.layers} do not exist: the model has {n} stages (indices 0..{n - 1})")
+        modules = hidden_layers(model, self.layers)  # refuses layers the model lacks, and models without stages
         if self._recorder is not None: self._recorder.remove()
-        has_parts = (isinstance(getattr(model, 'stages', None), nn.ModuleList)
-                     and isinstance(getattr(model, 'head', None), nn.Module))
-        self._recorder = HiddenRecorder(model) if has_parts else None
+        self._recorder = HiddenRecorder(model, modules) if isinstance(getattr(model, 'head', None), nn.Module) else None
         return model
 
     def loss_terms(self, model, x, y, logits):
         zs = self._recorder.take(logits) if self._recorder is not None else None
-        if zs is None:
-            _check_hiddens(model, 'BiDO')
-            zs = model.hiddens(x)
-        if self.layers is not None: zs = [zs[i] for i in self.layers]
+        if zs is None: zs = layer_outputs(model, x, self.layers)
         dep = self._dependence
-        with torch.no_grad(): px, py = dep.operator(x), dep.operator(y)  # constants of the batch
+        with torch.no_grad():  # constants of the batch
+            px, py = dep.operator(input_view(model, x, self.input_units)), dep.operator(y)
         pz = [dep.operator(z) for z in zs]
         d_x = torch.stack([dep.between(px, p) for p in pz]).sum()
         d_y = torch.stack([dep.between(p, py) for p in pz]).sum()
@@ -109,7 +111,7 @@ class BiDOCOCO(BiDO):
     measure: str = 'coco'
     name: str = 'bido_coco'
     strength_parameter: ClassVar[str] = 'lambda_x'  # the hyperparameter that sets its strength
-    version: ClassVar[int] = 1  # version of the algorithm, in the trained model's cache key: bump it when it changes
+    version: ClassVar[int] = 2  # version of the algorithm, in the trained model's cache key: bump it when it changes
 
 
 @dataclass(repr=False)
@@ -118,4 +120,4 @@ class BiDOStar(BiDO):
     lambda_x: float = 0.5
     name: str = 'bido_star'
     strength_parameter: ClassVar[str] = 'lambda_x'  # the hyperparameter that sets its strength
-    version: ClassVar[int] = 1  # version of the algorithm, in the trained model's cache key: bump it when it changes
+    version: ClassVar[int] = 2  # version of the algorithm, in the trained model's cache key: bump it when it changes

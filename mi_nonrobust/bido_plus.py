@@ -188,7 +188,7 @@ class BiDOPlus(BiDO, _Outliers):
     "BiDO+ (unknown-aware BiDO): BiDO's dependence terms plus outlier exposure and/or energy margins on outliers."
     name: str = 'bido_plus'
     strength_parameter: ClassVar[str] = 'lambda_x'  # the hyperparameter that sets its strength
-    version: ClassVar[int] = 1  # version of the algorithm, in the trained model's cache key: bump it when it changes
+    version: ClassVar[int] = 2  # version of the algorithm, in the trained model's cache key: bump it when it changes
 
     def __post_init__(self):
         BiDO.__post_init__(self)
@@ -209,7 +209,7 @@ class BiDOPlusOE(BiDOPlus):
     terms: tuple = ('oe',)
     name: str = 'bido_plus_oe'
     strength_parameter: ClassVar[str] = 'lambda_x'  # the hyperparameter that sets its strength
-    version: ClassVar[int] = 1  # version of the algorithm, in the trained model's cache key: bump it when it changes
+    version: ClassVar[int] = 2  # version of the algorithm, in the trained model's cache key: bump it when it changes
 
 
 @dataclass(repr=False)
@@ -218,4 +218,4 @@ class BiDOPlusEnergy(BiDOPlus):
     terms: tuple = ('energy',)
     name: str = 'bido_plus_energy'
     strength_parameter: ClassVar[str] = 'lambda_x'  # the hyperparameter that sets its strength
-    version: ClassVar[int] = 1  # version of the algorithm, in the trained model's cache key: bump it when it changes
+    version: ClassVar[int] = 2  # version of the algorithm, in the trained model's cache key: bump it when it changes

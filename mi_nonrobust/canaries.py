@@ -116,12 +116,14 @@ def canary_models() -> list[float]:
 
 # %% ../nbs/14_canaries.ipynb #c0ee0413
 def canary_train() -> list[float]:
-    "Two training steps of the cnn on the fixture with Adam and with SGD: losses and weights."
+    "Two training steps of the cnn with Adam and with SGD, and a best-validation run: losses, weights, its epoch."
     out = []
     for optimizer, lr in (('adam', 1e-3), ('sgd', 0.05)):
         config = TrainConfig(epochs=1, batch_size=32, optimizer=optimizer, lr=lr, **CPU)
         out += training_summary(train(fixture_model(), digits_fixture(), config))
-    return out
+    config = TrainConfig(epochs=3, batch_size=32, checkpoint='best_val', val_fraction=0.25, eval_every=1, **CPU)
+    best = train(fixture_model(), digits_fixture(), config)
+    return out + training_summary(best) + [float(best.selected_epoch)]
 
 # %% ../nbs/14_canaries.ipynb #005f3e4b
 def canary_adversarial() -> list[float]:

@@ -16,9 +16,9 @@ from .core import check_number, check_positive_int, evaluating, lookup, make_gen
 from .data import ImageDataset
 
 # %% auto #0
-__all__ = ['SIGMA', 'KERNELS', 'HSIC_FORMS', 'COCO_FORMS', 'EPS', 'MEASURES', 'FISHER_LABELS', 'gaussian_gram', 'label_gram',
-           'gram', 'centre', 'normalised_operator', 'Dependence', 'hsic', 'coco', 'layer_dependency',
-           'fisher_information']
+__all__ = ['SIGMA', 'KERNELS', 'HSIC_FORMS', 'COCO_FORMS', 'EPS', 'MEASURES', 'LAYER_SETS', 'INPUT_UNITS', 'FISHER_LABELS',
+           'gaussian_gram', 'label_gram', 'gram', 'centre', 'normalised_operator', 'Dependence', 'hsic', 'coco',
+           'hidden_layers', 'layer_outputs', 'input_view', 'layer_dependency', 'fisher_information']
 
 # %% ../nbs/06a_dependency.ipynb #884e38d7
 SIGMA = 5.0  # BiDO's bandwidth, scaled by the dimension inside the kernel
@@ -155,26 +155,92 @@ def coco(a: torch.Tensor,  # a batch (m, ...) or integer labels (m,)
 
 MEASURES = {'hsic': hsic, 'coco': coco}
 
+# %% ../nbs/06a_dependency.ipynb #35b5d4aa
+LAYER_SETS = ('reference', 'stages')  # named sets of hidden layers (see `hidden_layers`)
+
+
+def _stages_of(model, what: str) -> nn.ModuleList:
+    stages = getattr(model, 'stages', None)
+    if not isinstance(stages, nn.ModuleList) or not len(stages):
+        raise ValueError(f"{what} needs a classifier with `stages` (an nn.ModuleList), such as the models of "
+                         f"`models.build_model`; got {type(model).__name__}")
+    return stages
+
+
+def hidden_layers(model: nn.Module,  # a classifier with `stages`
+                  layers='reference',  # a name of `LAYER_SETS`, or a tuple of stage indices
+                 ) -> list[nn.Module]:
+    "The modules whose outputs are the hidden representations Z_j that BiDO and `layer_dependency` use."
+    stages = _stages_of(model, 'hidden_layers')
+    if isinstance(layers, str):
+        lookup({k: k for k in LAYER_SETS}, layers, 'layer set')
+        if layers == 'stages': return list(stages)
+        residual = [s for s in stages if any(hasattr(m, 'skip_scale') for m in s.modules())]
+        if not residual: return [stages[-1]]  # not a ResNet: the penultimate features, as the reference
+        # a ResNet: its residual layers; the last stage pools, so take the residual layer inside it (unpooled)
+        return [getattr(s, 'layer4', s) for s in residual]
+    n = len(stages)
+    idx = tuple(layers) if isinstance(layers, (tuple, list)) else ()
+    bad = [i for i in idx if isinstance(i, bool) or not isinstance(i, int) or not -n <= i < n]
+    if bad or not idx:
+        raise ValueError(f"layers {layers!r} name stages the model lacks: it has {n} stages (indices 0..{n - 1}); "
+                         f"use one of {', '.join(map(repr, LAYER_SETS))} or a tuple of stage indices")
+    return [stages[i] for i in idx]
+
+# %% ../nbs/06a_dependency.ipynb #8a2b07f5
+def layer_outputs(model: nn.Module,  # a classifier with `stages` and `features(x)`
+                  x: torch.Tensor,  # [0,1] images
+                  layers='reference',  # see `hidden_layers`
+                 ) -> list[torch.Tensor]:
+    "The hidden representations of `x` at `layers`, in the order given, from one pass through the features."
+    modules = hidden_layers(model, layers)
+    found = {}
+    hooks = [m.register_forward_hook(lambda mod, args, out, i=i: found.__setitem__(i, out))
+             for i, m in enumerate(modules)]
+    try: model.features(x)
+    finally:
+        for h in hooks: h.remove()
+    # conv weights are channels_last (see `build_model`): standard-layout tensors, so `.view` works downstream
+    return [found[i].contiguous() for i in range(len(modules))]
+
+# %% ../nbs/06a_dependency.ipynb #634b0946
+INPUT_UNITS = ('normalised', 'pixels')  # what the Gaussian kernel of the input sees
+
+
+def input_view(model: nn.Module,  # the classifier the images enter
+               x: torch.Tensor,  # [0,1] images
+               units: str = 'normalised',  # one of `INPUT_UNITS`
+              ) -> torch.Tensor:
+    "The input X as its kernel sees it: the network's normalised input (the reference's) or the [0,1] pixels."
+    lookup({u: u for u in INPUT_UNITS}, units, 'input units')
+    if units == 'pixels': return x
+    if not callable(getattr(model, 'normalize', None)):
+        raise ValueError(f"input_units='normalised' needs a model with `normalize(x)` (an ImageClassifier), got "
+                         f"{type(model).__name__}; use input_units='pixels'")
+    return model.normalize(x)
+
 # %% ../nbs/06a_dependency.ipynb #36b7987c
-def _check_hiddens(model, what: str):
-    if not callable(getattr(model, 'hiddens', None)):
-        raise ValueError(f"{what} needs a model with a `hiddens(x)` method (list of stage outputs), such as the "
-                         f"classifiers of `models.build_model`; got {type(model).__name__}")
+def _layer_names(model, modules) -> list[str]:
+    names = {id(m): n for n, m in model.named_modules()}
+    return [names.get(id(m), type(m).__name__) for m in modules]
 
 
 @torch.no_grad()
-def layer_dependency(model: nn.Module,  # a classifier with `hiddens(x)`
+def layer_dependency(model: nn.Module,  # a classifier with `stages`
                      data: ImageDataset,  # its (training) data
                      *, measure: str = 'hsic',  # a key of `MEASURES`
                      form: str | None = None,  # the measure's form (default: the reference's)
+                     layers='reference',  # the hidden layers (see `hidden_layers`): the reference's by default
+                     input_units: str = 'normalised',  # what the kernel of X sees (`INPUT_UNITS`): the reference's
                      batch_size: int = 128,  # samples per estimate
                      max_batches: int | None = None,  # stop after this many batches (None: all full batches)
                      sigma: float = SIGMA,  # Gaussian bandwidth per dimension
                      seed: int = 0,  # seed of the batch order
                     ) -> dict:
     "Per-layer d(X; Z_j) and d(Z_j; Y) of `model` on `data`, averaged over full batches."
-    _check_hiddens(model, 'layer_dependency')
+    modules = hidden_layers(model, layers)
     dep = Dependence(measure, form, sigma)
+    lookup({u: u for u in INPUT_UNITS}, input_units, 'input units')
     check_positive_int('batch_size', batch_size)
     if batch_size < 2 or len(data) < batch_size:
         raise ValueError(f"batch_size must be >= 2 and at most the {len(data)} samples of the data, got {batch_size}")
@@ -186,13 +252,13 @@ def layer_dependency(model: nn.Module,  # a classifier with `hiddens(x)`
     with evaluating(model):
         for idx in batches:
             x, y = data.images[idx].to(device), data.labels[idx].to(device)
-            px, py = dep.operator(x), dep.operator(y)  # shared by every layer
-            pz = [dep.operator(z) for z in model.hiddens(x)]
+            px, py = dep.operator(input_view(model, x, input_units)), dep.operator(y)  # shared by every layer
+            pz = [dep.operator(z) for z in layer_outputs(model, x, layers)]
             x_sums = x_sums + torch.stack([dep.between(px, p) for p in pz]).cpu()
             y_sums = y_sums + torch.stack([dep.between(p, py) for p in pz]).cpu()
     n = len(batches)
-    return {'measure': measure, 'form': dep.form, 'x': (x_sums / n).tolist(), 'y': (y_sums / n).tolist(),
-            'batches': n, 'batch_size': batch_size}
+    return {'measure': measure, 'form': dep.form, 'layers': _layer_names(model, modules), 'input_units': input_units,
+            'x': (x_sums / n).tolist(), 'y': (y_sums / n).tolist(), 'batches': n, 'batch_size': batch_size}
 
 # %% ../nbs/06a_dependency.ipynb #8c5c35d3
 FISHER_LABELS = ('empirical', 'sampled')

@@ -8,6 +8,7 @@ from __future__ import annotations
 import concurrent.futures as cf
 import dataclasses
 import json
+import math
 import multiprocessing
 import threading
 import time
@@ -27,21 +28,22 @@ from .data import ImageDataset, load_dataset
 from .splits import mi_split
 from .holdout import train_holdout_test
 from .inversions import attack_prior, attack_prior_spec, inversion_version, make_inversion, prior_kind
-from .metrics import SingularCovarianceWarning, eval_features, leakage_metrics
+from .metrics import (PRDC_KEYS, SingularCovarianceWarning, eval_features, leakage_metrics,
+                                  prdc_min_samples, prdc_per_class)
 from .priors import GANPrior, PriorConfig, prior_spec, train_prior_cached
 # the spec's names, importable from here too: an experiment is where users meet them
 from .specs import (HEADLINE_PARAMETERS, JUDGE_DATA, N_OUTLIERS, OUTLIER_SOURCES, PRIORS,  # noqa: F401
                                 TARGET_DATA, ExperimentSpec, make_defenses, spec_from_parameters)
 # the engine's names, importable from here too: a sweep of experiments is where users meet them
 from .sweeps import TRANSFERS, CacheProbe, Job, NotCached, SweepError, connect, run_jobs  # noqa: F401
-from .train import TrainConfig, evaluate, model_spec, train_cached
+from .train import TrainConfig, TrainResult, evaluate, model_spec, train_cached
 
 # %% auto #0
-__all__ = ['JUDGE_MIN_PER_CLASS', 'EMBED_STAGE', 'METRICS_STAGE', 'TARGET_METRICS_STAGE', 'SPACE_SUFFIX', 'REAL_REFERENCES',
-           'ExperimentData', 'judge_source', 'experiment_split', 'TargetPlan', 'plan_target', 'train_target',
-           'train_evaluator', 'train_judge', 'train_attacker_prior', 'invert_target', 'eps_name', 'image_metrics',
-           'defense_params', 'run_experiment', 'reference_rows', 'summarize', 'experiment_job', 'references_job',
-           'sweep', 'bench_sweep']
+__all__ = ['JUDGE_MIN_PER_CLASS', 'EMBED_STAGE', 'METRICS_STAGE', 'TARGET_METRICS_STAGE', 'SPACE_SUFFIX', 'PRDC_K',
+           'REAL_REFERENCES', 'ExperimentData', 'judge_source', 'experiment_split', 'TargetPlan', 'plan_target',
+           'target_training', 'train_target', 'train_evaluator', 'train_judge', 'train_attacker_prior', 'invert_target',
+           'eps_name', 'image_metrics', 'defense_params', 'run_experiment', 'reference_rows', 'summarize',
+           'experiment_job', 'references_job', 'sweep', 'bench_sweep']
 
 # %% ../nbs/10_experiments.ipynb #c22b8326
 def _halves(ds) -> tuple:
@@ -181,13 +183,19 @@ def _prior_config(spec: ExperimentSpec) -> PriorConfig:
     return replace(spec.prior_config, device=spec.device)
 
 
+def target_training(spec: ExperimentSpec, parts: ExperimentData, *, cache: ArtifactCache | None = None,
+                    plan: TargetPlan | None = None,  # `plan_target(spec, parts)`, when the caller already has it
+                   ) -> TrainResult:
+    "The target's training run (model, history, the epoch its weights are from), trained or loaded from the cache."
+    plan = plan or plan_target(spec, parts, cache=cache)
+    return train_cached(plan.arch, plan.data, plan.config, list(plan.defenses), eval_data=parts.monitor, cache=cache)
+
+
 def train_target(spec: ExperimentSpec, parts: ExperimentData, *, cache: ArtifactCache | None = None,
                  plan: TargetPlan | None = None,  # `plan_target(spec, parts)`, when the caller already has it
                 ) -> torch.nn.Module:
     "The target classifier (trained under its defenses, or loaded from the cache); a surrogate's on public data."
-    plan = plan or plan_target(spec, parts, cache=cache)
-    return train_cached(plan.arch, plan.data, plan.config, list(plan.defenses), eval_data=parts.monitor,
-                        cache=cache).model
+    return target_training(spec, parts, cache=cache, plan=plan).model
 
 
 def train_evaluator(spec: ExperimentSpec, parts: ExperimentData, *,
@@ -213,7 +221,7 @@ def train_attacker_prior(spec: ExperimentSpec, parts: ExperimentData, *,
 # %% ../nbs/10_experiments.ipynb #9e91a9f2
 # the versions of what the experiment's own cached stages compute (see `core.stage_version`)
 EMBED_STAGE = stage_version('eval_features', 1)  # an image set embedded by the evaluation model or the judge
-METRICS_STAGE = stage_version('leakage_metrics', 1)  # the leakage metrics and the train-vs-holdout test of a row
+METRICS_STAGE = stage_version('leakage_metrics', 2)  # a row's leakage metrics (PRDC since 2), train-vs-holdout test
 TARGET_METRICS_STAGE = stage_version('target_metrics', 1)  # clean, training and PGD-robust accuracy of a target
 
 
@@ -291,6 +299,7 @@ def _target_metrics(spec, parts, target) -> dict:
 
 
 SPACE_SUFFIX = {'features': 'feat', 'pixels': 'pixel'}
+PRDC_K = 3  # the neighbours of PRDC in rows, as in the paper's reference code
 
 
 def image_metrics(spec: ExperimentSpec,  # the experiment whose private data and evaluation model judge the images
@@ -321,6 +330,17 @@ def image_metrics(spec: ExperimentSpec,  # the experiment whose private data and
     row = {k: v for k, v in leak.items() if k not in ('per_class', 'note', 'topk')}
     if len(spec.private_classes) <= 5:  # with 5 classes or fewer Acc@5 is 1 by construction: not a measurement
         row.pop('acc5', None)
+    # PRDC against the private training images of the same classes, in the evaluation model's features (KNN's): the
+    # means over classes. A class with fewer than k + 2 images (the prdc package's minimum; tiny fixtures make 2 or 3
+    # per class) gets no radii, so the row records NaN there instead of failing: the row's other numbers still stand
+    private_labels = parts.private_train.labels
+    fewest = min(int((of == c).sum()) for of in (labels.cpu(), private_labels) for c in labels.unique().tolist())
+    if fewest >= prdc_min_samples(k=PRDC_K):
+        prdc_means = prdc_per_class(embedded('private_train'), private_labels, eval_features(evaluator, images),
+                                    labels.cpu(), k=PRDC_K, pooled=False).class_mean
+    else:
+        prdc_means = dict.fromkeys(PRDC_KEYS, math.nan)
+    row.update({f'prdc_{key}': value for key, value in prdc_means.items()})
     for space, suffix in SPACE_SUFFIX.items():
         # features of a judge that saw neither the training nor the holdout images: for the evaluation model, which
         # trained on the former, training images sit nearer their class than held-out ones, whatever the query
@@ -360,7 +380,8 @@ def run_experiment(spec: ExperimentSpec,  # what to run
     def build():
         start = time.perf_counter()
         _stage(log, 'target')
-        target = train_target(spec, parts, cache=cache, plan=plan)
+        trained = target_training(spec, parts, cache=cache, plan=plan)
+        target = trained.model
         found = invert_target(spec, parts, cache=cache, target=target, log=log, plan=plan)
         _stage(log, 'evaluator')
         evaluator = train_evaluator(spec, parts, cache=cache)
@@ -374,6 +395,7 @@ def run_experiment(spec: ExperimentSpec,  # what to run
         _stage(log, 'leakage')
         row.update(image_metrics(spec, parts, found.images, found.labels, cache=cache, evaluator=evaluator,
                                  judge=judge))
+        row['target_epoch'] = trained.selected_epoch  # the epoch whose weights were attacked (`checkpoint`)
         row['target_confidence'] = found.confidence.mean().item()
         convergence = found.info['convergence']
         row['converged'] = convergence['converged']
@@ -385,6 +407,7 @@ def run_experiment(spec: ExperimentSpec,  # what to run
     row = cache.get_or_build('experiment_row', key, build)
     return {'label': spec.label, 'target_data': spec.target_data,
             'defenses': '+'.join(n for n, _ in spec.defenses) or 'none', 'defense_params': defense_params(spec),
+            'checkpoint': spec.target.checkpoint,
             'prior': spec.prior,
             'attack': spec.attack, 'seed': spec.seed, **row}
 

@@ -68,7 +68,7 @@ FIG6_PAPER = dict(arch='cnn', lam=0.3, lambdas=[0.06, 0.3, 0.5], seeds=[0, 1, 2,
 # issue 12's figures at paper scale: the front's catalogue targets (every defense at three strengths, RoLSS/SSF on
 # resnet18) over 5 seeds, the headline's paper-scale data, prior and attack, APGD on 1,000 test images, one process
 FIG12_PAPER_TARGETS = ['standard', 'AT', 'AT 0.05', 'AT robust', 'AT-AT', 'AT-AT strong', 'AT-AT stronger', 'MID',
-                       'MID b0.03', 'MID b0.3', 'BiDO-HSIC', 'BiDO-HSIC x3', 'BiDO**', 'BiDO-COCO', 'NegLS',
+                       'MID b0.003', 'MID b0.3', 'BiDO-HSIC', 'BiDO-HSIC x3', 'BiDO**', 'BiDO-COCO', 'NegLS',
                        'NegLS a-0.2', 'NegLS a-0.5', 'TL-DMI k1', 'TL-DMI k2', 'TL-DMI k3', 'Trap-MID', 'Trap-MID b0.5',
                        'Trap-MID b1', 'CALoR r2', 'CALoR r4', 'CALoR r8', 'standard resnet18', 'RoLSS', 'SSF']
 FIG12_PAPER = dict({k: v for k, v in FIG3_PAPER.items() if k not in ('hsic_batch_size', 'fisher_samples')},

@@ -16,22 +16,25 @@ from .core import check_number
 from .train import Defense
 
 # %% auto #0
-__all__ = ['VariationalBottleneck', 'gaussian_kl', 'MID', 'negls_alpha', 'NegativeLabelSmoothing']
+__all__ = ['MID_TEST_TIMES', 'NEGLS_SCHEDULES', 'VariationalBottleneck', 'gaussian_kl', 'MID', 'negls_alpha',
+           'NegativeLabelSmoothing']
 
 # %% ../nbs/06c_regularisers.ipynb #c48abc4c
 class VariationalBottleneck(nn.Module):
-    "MID's head: features -> Gaussian code (mean, std) -> logits; samples the code in training, uses the mean in eval."
+    "MID's head: features -> Gaussian code (mean, std) -> logits; samples the code in training (in eval if asked)."
     def __init__(self, feature_dim: int,  # width d of the features
                  num_classes: int,  # outputs
                  code_dim: int | None = None,  # k (default d // 2, the reference's)
                  offset: float = 5.0,  # sigma = softplus(s - offset): starts small
                  keep: int = 4,  # recent training passes remembered for the KL lookup
+                 *, sample_in_eval: bool = False,  # sample in eval mode too (the reference's stochastic model)
                 ):
         super().__init__()
         k = code_dim or max(1, feature_dim // 2)
         self.encoder = nn.Linear(feature_dim, 2 * k)
         self.fc = nn.Linear(k, num_classes)
         self.code_dim, self.offset, self.keep = k, offset, keep
+        self.sample_in_eval = sample_in_eval
         self._recent = []
 
     @property
@@ -47,7 +50,8 @@ class VariationalBottleneck(nn.Module):
 
     def forward(self, h: torch.Tensor) -> torch.Tensor:
         mu, std = self.encode(h)
-        z = mu + std * torch.randn_like(std) if self.training else mu
+        # the noise comes from the global stream, which the engine and the attacks seed: a sampling model repeats
+        z = mu + std * torch.randn_like(std) if self.training or self.sample_in_eval else mu
         out = self.fc(z)
         if self.training and torch.is_grad_enabled(): self._recent = (self._recent + [(out, mu, std)])[-self.keep:]
         return out
@@ -59,7 +63,8 @@ class VariationalBottleneck(nn.Module):
         self._recent = []
         return found
 
-    def extra_repr(self) -> str: return f"code_dim={self.code_dim}, offset={self.offset}"
+    def extra_repr(self) -> str:
+        return f"code_dim={self.code_dim}, offset={self.offset}, sample_in_eval={self.sample_in_eval}"
 
 # %% ../nbs/06c_regularisers.ipynb #5a9749c9
 def gaussian_kl(mu: torch.Tensor, std: torch.Tensor) -> torch.Tensor:
@@ -68,30 +73,40 @@ def gaussian_kl(mu: torch.Tensor, std: torch.Tensor) -> torch.Tensor:
     return (-0.5 * (1 + 2 * log_std - mu.pow(2) - std.pow(2))).sum(1).mean()
 
 # %% ../nbs/06c_regularisers.ipynb #deae0c6b
+MID_TEST_TIMES = ('mean', 'sample')  # MID's code at evaluation: its mean, or a sample (the reference's)
+
+
 @dataclass(repr=False)
 class MID(Defense):
-    "Mutual-information regularisation through a variational information bottleneck before the head: + beta * KL."
-    beta: float = 0.003  # weight of the KL term (paper default)
+    "MID: a variational bottleneck before the head, + beta * KL (test_time='mean' deviates from the reference)."
+    beta: float = 0.03  # weight of the KL term (the reference's code; the MID paper's text says 0.003)
     code_dim: int | None = None  # k (None: half the feature width, as the reference)
     offset: float = 5.0  # sigma = softplus(s - offset)
+    test_time: str = 'mean'  # code in eval mode: 'mean' (deterministic; not the reference's) or 'sample' (reference)
     name: str = 'mid'
     strength_parameter: ClassVar[str] = 'beta'  # the hyperparameter that sets its strength
-    version: ClassVar[int] = 1  # version of the algorithm, in the trained model's cache key: bump it when it changes
+    version: ClassVar[int] = 2  # version of the algorithm, in the trained model's cache key: bump it when it changes
 
     def __post_init__(self):
         check_number('beta', self.beta)
         check_number('offset', self.offset)
         if self.code_dim is not None and (not isinstance(self.code_dim, int) or self.code_dim < 1):
             raise ValueError(f"code_dim must be a positive integer or None, got {self.code_dim!r}")
+        if self.test_time not in MID_TEST_TIMES:
+            raise ValueError(f"test_time must be 'mean' (the code's mean at evaluation) or 'sample' (a random code at "
+                             f"every call, the reference's stochastic model), got {self.test_time!r}")
 
     def transform(self, model: nn.Module) -> nn.Module:
         head = getattr(model, 'head', None)
-        if isinstance(head, VariationalBottleneck): return model  # already transformed (e.g. trained twice)
-        if not isinstance(head, nn.Linear):
-            raise ValueError(f"MID needs a model whose `head` is an nn.Linear on the features (an ImageClassifier), "
-                             f"got head {type(head).__name__}")
-        model.head = VariationalBottleneck(head.in_features, head.out_features, self.code_dim,
-                                           self.offset).to(head.weight.device)
+        if not isinstance(head, VariationalBottleneck):
+            if not isinstance(head, nn.Linear):
+                raise ValueError(f"MID needs a model whose `head` is an nn.Linear on the features (an "
+                                 f"ImageClassifier), got head {type(head).__name__}")
+            model.head = head = VariationalBottleneck(head.in_features, head.out_features, self.code_dim,
+                                                      self.offset).to(head.weight.device)
+        # set on every call, also on an already transformed model: train_cached rebuilds the model and calls
+        # transform before loading the weights, so the mode survives a reload
+        head.sample_in_eval = self.test_time == 'sample'
         return model
 
     def loss_terms(self, model, x, y, logits):
@@ -104,34 +119,51 @@ class MID(Defense):
         return {'kl': self.beta * gaussian_kl(*stats)}
 
 # %% ../nbs/06c_regularisers.ipynb #a1a39af0
-def negls_alpha(epoch: int,  # 0-based epoch
+NEGLS_SCHEDULES = ('reference', 'scaled', 'none')  # NegLS's schedules of alpha over the epochs (see `negls_alpha`)
+
+
+def negls_alpha(epoch: int,  # 0-based epoch, as the engine's `start_epoch` gets it
                 epochs: int,  # total epochs E
                 alpha: float,  # final smoothing factor
-                *, start_fraction: float = 0.5,  # smoothing starts at epoch floor(start_fraction * E)
-                full_fraction: float = 0.75,  # the full alpha applies from epoch floor(full_fraction * E)
+                *, schedule: str = 'scaled',  # 'scaled' (default, not the reference's), 'reference' or 'none'
+                start_fraction: float = 0.5,  # 'scaled': the ramp starts at 1-based epoch round(start_fraction * E)
+                full_fraction: float = 0.75,  # 'scaled': the full alpha from 1-based epoch round(full_fraction * E)
                ) -> float:
-    "The smoothing factor of `epoch` under the reference's schedule."
-    start, full = int(start_fraction * epochs), int(full_fraction * epochs)
-    if epoch < start: return 0.0
-    if epoch < full: return alpha * (epoch + 1 - start) / (epochs - start)
-    return alpha
+    "The smoothing factor of `epoch`; the default 'scaled' deviates from the reference except at 100 epochs."
+    if schedule not in NEGLS_SCHEDULES:
+        raise ValueError(f"schedule must be 'reference' (absolute epochs 50 and 75), 'scaled' (fractions of the "
+                         f"epochs) or 'none' (full alpha throughout), got {schedule!r}")
+    if not 0 <= epoch < epochs: raise ValueError(f"epoch must lie in [0, epochs), got epoch {epoch} of {epochs}")
+    if schedule == 'none': return float(alpha)
+    e = epoch + 1  # the reference's counter starts at 1
+    if schedule == 'reference': start, full = 50, 75
+    else:  # rounded half up: Python's round would send 2.5 to 2 but 3.5 to 4
+        start, full = max(1, int(start_fraction * epochs + 0.5)), int(full_fraction * epochs + 0.5)
+    if e < start: return 0.0
+    if e >= full: return float(alpha)
+    # only the reference can reach E == start here (E = 50, e = 50): it divides by zero; we take the full alpha
+    return float(alpha) * (e - start + 1) / (epochs - start) if epochs > start else float(alpha)
 
-
+# %% ../nbs/06c_regularisers.ipynb #f17b5daa
 @dataclass(repr=False)
 class NegativeLabelSmoothing(Defense):
-    "Negative label smoothing (Struppek et al., ICLR 2024): cross-entropy to (1-alpha) onehot + alpha/C, alpha < 0."
+    "Negative label smoothing (Struppek et al., ICLR 2024); the default schedule 'scaled' deviates from the reference."
     alpha: float = -0.05  # final smoothing factor (negative: NegLS; positive: ordinary label smoothing)
-    schedule: bool = True  # the reference's schedule (False: alpha from the first epoch)
-    start_fraction: float = 0.5  # smoothing starts at this fraction of the epochs
-    full_fraction: float = 0.75  # the full alpha applies from this fraction of the epochs
+    schedule: str = 'scaled'  # alpha over the epochs: 'scaled', 'reference' (epochs 50 / 75) or 'none' (`negls_alpha`)
+    start_fraction: float = 0.5  # 'scaled': smoothing starts at this fraction of the epochs
+    full_fraction: float = 0.75  # 'scaled': the full alpha applies from this fraction of the epochs
     name: str = 'negls'
     strength_parameter: ClassVar[str] = 'alpha'  # the hyperparameter that sets its strength
-    version: ClassVar[int] = 1  # version of the algorithm, in the trained model's cache key: bump it when it changes
+    version: ClassVar[int] = 2  # version of the algorithm, in the trained model's cache key: bump it when it changes
 
     def __post_init__(self):
         if isinstance(self.alpha, bool) or not isinstance(self.alpha, (int, float)) or not torch.isfinite(
                 torch.tensor(float(self.alpha))) or self.alpha > 1:
             raise ValueError(f"alpha must be a finite number <= 1 (negative for NegLS), got {self.alpha!r}")
+        if isinstance(self.schedule, bool): self.schedule = 'scaled' if self.schedule else 'none'  # the former switch
+        if self.schedule not in NEGLS_SCHEDULES:
+            raise ValueError(f"schedule must be 'reference' (absolute epochs 50 and 75), 'scaled' (fractions of the "
+                             f"epochs) or 'none' (full alpha throughout), got {self.schedule!r}")
         for what in ('start_fraction', 'full_fraction'): check_number(what, getattr(self, what))
         if not 0 <= self.start_fraction <= self.full_fraction <= 1:
             raise ValueError("need 0 <= start_fraction <= full_fraction <= 1, got "
@@ -139,8 +171,8 @@ class NegativeLabelSmoothing(Defense):
         self._alpha = float(self.alpha)
 
     def start_epoch(self, epoch: int, epochs: int) -> None:
-        self._alpha = (negls_alpha(epoch, epochs, self.alpha, start_fraction=self.start_fraction,
-                                   full_fraction=self.full_fraction) if self.schedule else float(self.alpha))
+        self._alpha = negls_alpha(epoch, epochs, self.alpha, schedule=self.schedule,
+                                  start_fraction=self.start_fraction, full_fraction=self.full_fraction)
 
     def loss_terms(self, model, x, y, logits):
         if logits is None: raise ValueError("NegLS needs the clean logits")

@@ -15,7 +15,7 @@ from .core import atomic_write
 
 # %% auto #0
 __all__ = ['save_figure', 'jsonable', 'is_timing', 'split_timings', 'merge_timings', 'run_record_path', 'write_json',
-           'write_sidecar', 'read_sidecar', 'format_table', 'update_manifest', 'read_manifest']
+           'write_sidecar', 'read_sidecar', 'format_table', 'update_manifest', 'read_manifest', 'mark_for_rebuild']
 
 # %% ../nbs/11a_sidecars.ipynb #c52379bb
 def save_figure(fig,  # a matplotlib figure
@@ -147,3 +147,18 @@ def read_manifest(out_dir: str | Path,  # the folder of the figures' outputs
     "The entries of `<out_dir>/manifest.json` by figure name ({} when it does not exist)."
     path = Path(out_dir) / 'manifest.json'
     return json.loads(path.read_text()) if path.exists() else {}
+
+# %% ../nbs/11a_sidecars.ipynb #a312ce13
+def mark_for_rebuild(out_dir: str | Path,  # the folder of the figures' outputs
+                     fig_ids,  # figures whose committed outputs the change makes outdated
+                     reason: str,  # what changed, in one sentence
+                    ) -> list:
+    "Add `reason` to the `rebuild` list of each figure's manifest entry; returns the figures marked."
+    manifest = read_manifest(out_dir)
+    missing = sorted(set(fig_ids) - set(manifest))
+    if missing: raise ValueError(f"no manifest entry for {', '.join(missing)}; entries: {', '.join(sorted(manifest))}")
+    for fig_id in fig_ids:
+        reasons = manifest[fig_id].setdefault('rebuild', [])
+        if reason not in reasons: reasons.append(reason)
+    write_json(Path(out_dir) / 'manifest.json', manifest)
+    return list(fig_ids)

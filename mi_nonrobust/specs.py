@@ -19,8 +19,8 @@ from .priors import PriorConfig, prior_config
 from .train import TrainConfig
 
 # %% auto #0
-__all__ = ['OUTLIER_SOURCES', 'N_OUTLIERS', 'PRIORS', 'TARGET_DATA', 'JUDGE_DATA', 'HEADLINE_PARAMETERS', 'make_defenses',
-           'ExperimentSpec', 'spec_from_parameters']
+__all__ = ['OUTLIER_SOURCES', 'N_OUTLIERS', 'PRIORS', 'TARGET_DATA', 'JUDGE_DATA', 'HEADLINE_PARAMETERS', 'PROFILE_CHECKPOINTS',
+           'make_defenses', 'ExperimentSpec', 'spec_from_parameters']
 
 # %% ../nbs/09x_specs.ipynb #5f0b3463
 # stands in for the attacker's public images while a spec is validated (TL-DMI checks its data type only then)
@@ -146,6 +146,10 @@ HEADLINE_PARAMETERS = ('dataset', 'image_size', 'private_classes', 'prior', 'n_p
                        'holdout_reference', 'holdout_permutations', 'device')
 
 
+# the target's weights: the last epoch's on the CPU profile, the reference's best validation loss in the paper's
+PROFILE_CHECKPOINTS = {'quick': 'last', 'paper': 'best_val'}
+
+
 def spec_from_parameters(parameters: dict,  # a headline-figure template's parameters (names of `HEADLINE_PARAMETERS`)
                          *, profile: str = 'quick',  # whose prior and attack defaults to start from: 'quick' or 'paper'
                         ) -> ExperimentSpec:
@@ -162,7 +166,8 @@ def spec_from_parameters(parameters: dict,  # a headline-figure template's param
         label='standard', dataset=p['dataset'], image_size=p['image_size'] or None, private_classes=classes,
         prior=p['prior'], n_private_per_class=p['n_private_per_class'] or None, test_fraction=p['test_fraction'],
         public_fraction=p['public_fraction'], n_eval=p['n_eval'] or None,
-        target=TrainConfig(epochs=p['target_epochs'], batch_size=p['target_batch_size'], show_progress=False),
+        target=TrainConfig(epochs=p['target_epochs'], batch_size=p['target_batch_size'], show_progress=False,
+                           checkpoint=PROFILE_CHECKPOINTS[profile]),
         eval=TrainConfig(epochs=p['eval_epochs'], show_progress=False),
         prior_config=prior_config(profile, epochs=p['prior_epochs'], width=p['prior_width'],
                                   max_images=p['prior_images'] or None, show_progress=False),

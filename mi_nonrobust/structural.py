@@ -146,11 +146,11 @@ class SkipScaling(Defense):
                 if hasattr(m, 'skip_scale'): m.skip_scale = float(s)
         return model
 
-
+# %% ../nbs/06d_structural.ipynb #caa1ad56
 @dataclass(repr=False)
 class SSF(SkipScaling):
-    "SSF: the last stage's skip connections scaled by 0.6 (the reference's FaceScrub ResNet-18)."
-    scales: tuple = (1.0, 1.0, 1.0, 0.6)
+    "SSF: the last stage's skips scaled by 0.2 (the reference's rolss_ssf.yaml; RoLSS's FaceScrub example: 0.6)."
+    scales: tuple = (1.0, 1.0, 1.0, 0.2)  # one factor in [0, 1] per residual stage
     name: str = 'ssf'
     strength_parameter: ClassVar[str | None] = None  # no hyperparameter sets its strength (explorer: no control)
-    version: ClassVar[int] = 1  # version of the algorithm, in the trained model's cache key: bump it when it changes
+    version: ClassVar[int] = 2  # version of the algorithm, in the trained model's cache key: bump it when it changes

@@ -22,12 +22,13 @@ from .data import ImageDataset
 from .models import build_model
 
 # %% auto #0
-__all__ = ['OPTIMIZERS', 'PRECISIONS', 'TRAIN_STAGE', 'TrainConfig', 'Defense', 'NoDefense', 'predict_logits', 'evaluate',
-           'TrainResult', 'train', 'defense_version', 'model_spec', 'train_cached']
+__all__ = ['OPTIMIZERS', 'PRECISIONS', 'CHECKPOINTS', 'TRAIN_STAGE', 'TrainConfig', 'Defense', 'NoDefense', 'predict_logits',
+           'evaluate', 'TrainResult', 'validation_split', 'train', 'defense_version', 'model_spec', 'train_cached']
 
 # %% ../nbs/03_train.ipynb #9bc676e0
 OPTIMIZERS = ('adam', 'sgd')
 PRECISIONS = ('fp32', 'bf16')
+CHECKPOINTS = ('last', 'best_val')
 
 @dataclass(frozen=True)
 class TrainConfig:
@@ -46,16 +47,24 @@ class TrainConfig:
     precision: str = 'fp32'  # `PRECISIONS`: float32, or bf16 autocast on CUDA (float32 elsewhere); one for all targets
     channels_last: bool = True  # channels-last memory format on CUDA (ignored elsewhere)
     eval_batch_size: int = 1024  # batch size of the held-out evaluation
+    checkpoint: str = 'last'  # `CHECKPOINTS`: the last epoch's weights (deviates), or the reference's 'best_val'
+    val_fraction: float = 0.1  # 'best_val': share of every class of the training data held out for validation
+    eval_every: int = 5  # 'best_val': validation after epochs 1, 1 + eval_every, ... (the reference's 5)
+    patience: int | None = 10  # 'best_val': stop after this many validations without improvement (None: never)
     show_progress: bool = field(default=True, compare=False)  # tqdm bars (never part of a cache key)
 
     def __post_init__(self):
-        for name in ('epochs', 'batch_size', 'eval_batch_size'):
+        for name in ('epochs', 'batch_size', 'eval_batch_size', 'eval_every'):
             check_positive_int(f'TrainConfig.{name}', getattr(self, name))
         for name in ('lr', 'momentum', 'weight_decay', 'gamma'):
             check_number(f'TrainConfig.{name}', getattr(self, name))
         if self.lr == 0: raise ValueError("TrainConfig.lr must be > 0")
         lookup({o: o for o in OPTIMIZERS}, self.optimizer, 'optimizer')
         lookup({p: p for p in PRECISIONS}, self.precision, 'precision')
+        lookup({c: c for c in CHECKPOINTS}, self.checkpoint, 'checkpoint')
+        if not (isinstance(self.val_fraction, (int, float)) and 0 < self.val_fraction < 1):
+            raise ValueError(f"TrainConfig.val_fraction must lie strictly between 0 and 1, got {self.val_fraction!r}")
+        if self.patience is not None: check_positive_int('TrainConfig.patience', self.patience)
         check_seed(self.seed)
         get_device(self.device)
         object.__setattr__(self, 'milestones', tuple(self.milestones))
@@ -121,9 +130,33 @@ class TrainResult:
     "A trained model and its per-epoch history."
     model: nn.Module  # the trained model, in eval mode
     history: list  # one dict per epoch: losses, accuracies, loss terms, defense metrics, lr, images/s
+    selected_epoch: int | None = None  # the (1-based) epoch whose weights `model` holds (None: the last)
+
+    def __post_init__(self):
+        if self.selected_epoch is None: self.selected_epoch = len(self.history)
 
     @property
     def final(self) -> dict: return self.history[-1]
+
+# %% ../nbs/03_train.ipynb #b800dcce
+def validation_split(data: ImageDataset,  # the training data
+                     *, fraction: float,  # share of every class held out for validation
+                     seed: int = 0,  # seed of the draw
+                    ) -> tuple[ImageDataset, ImageDataset]:
+    "(training part, validation part) of `data`: round(fraction * n_c) seeded images of every class c held out."
+    g = make_generator(seed)
+    train_idx, val_idx = [], []
+    for c in data.labels.unique().tolist():
+        idx = (data.labels == c).nonzero().flatten()
+        k = round(fraction * len(idx))
+        if k < 1 or k >= len(idx):
+            raise ValueError(f"a validation share of {fraction} leaves class {c} ({data.class_names[c]!r}, {len(idx)} "
+                             f"images) without {'validation' if k < 1 else 'training'} images; every class needs "
+                             f"at least one of each: use a share between {1 / len(idx):.3g} and {1 - 1 / len(idx):.3g}")
+        idx = idx[torch.randperm(len(idx), generator=g)]
+        val_idx.append(idx[:k])
+        train_idx.append(idx[k:])
+    return data.subset(torch.cat(train_idx).sort().values), data.subset(torch.cat(val_idx).sort().values)
 
 # %% ../nbs/03_train.ipynb #8458d372
 def _optimizer(model, config):
@@ -153,15 +186,30 @@ def _autocast_dtype(config, device, defenses):
     return torch.bfloat16 if config.precision == 'bf16' and device.type == 'cuda' else None
 
 
+def _validate(model, val_data, config, best, row) -> bool:
+    "Validate after this epoch (as the reference: clean cross-entropy), keep improving weights; True to stop early."
+    scores = evaluate(model, val_data, batch_size=config.eval_batch_size)
+    row.update(val_loss=scores['loss'], val_acc=scores['acc'])
+    if scores['loss'] < best['loss']:
+        state = {k: v.detach().clone() for k, v in model.state_dict().items()}
+        best.update(loss=scores['loss'], state=state, epoch=row['epoch'], waited=0)
+        return False
+    best['waited'] += 1
+    return config.patience is not None and best['waited'] >= config.patience
+
+
 def train(model: nn.Module,  # an `ImageClassifier` (inputs in [0,1])
           data: ImageDataset,  # training data
           config: TrainConfig = TrainConfig(),  # hyperparameters
           defenses=(),  # `Defense` objects, applied in order
           *, eval_data: ImageDataset | None = None,  # held-out data evaluated after every epoch
          ) -> TrainResult:
-    "Train `model` on `data` with cross-entropy plus the defenses' loss terms."
+    "Train `model` on `data` with cross-entropy plus the defenses' loss terms; keep the weights `config.checkpoint` says."
     _check_data(model, data, 'data')
     if eval_data is not None: _check_data(model, eval_data, 'eval_data')
+    val_data = None
+    if config.checkpoint == 'best_val': data, val_data = validation_split(data, fraction=config.val_fraction,
+                                                                          seed=config.seed)
     defenses = list(defenses)
     for d in defenses:
         if not isinstance(d, Defense): raise ValueError(f"defenses must be Defense objects, got {type(d).__name__}")
@@ -181,6 +229,7 @@ def train(model: nn.Module,  # an `ImageClassifier` (inputs in [0,1])
     # no clean pass when nothing uses it: in train mode it would move BatchNorm's statistics towards unseen clean images
     clean_pass = clean_weight != 0 or any(d.needs_logits for d in defenses)
     n, history = len(data), []
+    best = {'loss': math.inf, 'state': None, 'epoch': None, 'waited': 0}
     for epoch in range(config.epochs):
         for d in defenses: d.start_epoch(epoch, config.epochs)
         model.train()
@@ -233,11 +282,15 @@ def train(model: nn.Module,  # an `ImageClassifier` (inputs in [0,1])
             scores = evaluate(model, eval_data, batch_size=config.eval_batch_size)
             row.update(test_acc=scores['acc'], test_top5=scores['top5'], test_loss=scores['loss'])
         history.append(row)
+        if val_data is not None and epoch % config.eval_every == 0 and _validate(model, val_data, config, best, row):
+            break  # early stopping: `patience` validations without improvement
+    if best['state'] is not None: model.load_state_dict(best['state'])
     model.eval()
-    return TrainResult(model=model, history=history)
+    return TrainResult(model=model, history=history, selected_epoch=best['epoch'] or len(history))
 
 # %% ../nbs/03_train.ipynb #816d82b6
-TRAIN_STAGE = stage_version('train', 1)  # the training engine (loop, optimiser, schedule, loss assembly)
+# the training engine (loop, optimiser, schedule, loss assembly, checkpoint selection)
+TRAIN_STAGE = stage_version('train', 2)
 
 
 def defense_version(defense) -> dict:
@@ -273,10 +326,11 @@ def train_cached(arch: str,  # a name of `models.MODELS`
     def build():
         result = train(build_model(arch, **kwargs), data, config, defenses, eval_data=eval_data)
         state = {k: v.detach().cpu().contiguous() for k, v in result.model.state_dict().items()}
-        return {'state_dict': state, 'history': result.history}
+        return {'state_dict': state, 'history': result.history, 'selected_epoch': result.selected_epoch}
 
     stored = cache.get_or_build('model', spec, build)
     model = build_model(arch, **kwargs)
     for d in defenses: model = d.transform(model)
     model.load_state_dict(stored['state_dict'])
-    return TrainResult(model=model.to(get_device(config.device)).eval(), history=stored['history'])
+    return TrainResult(model=model.to(get_device(config.device)).eval(), history=stored['history'],
+                       selected_epoch=stored['selected_epoch'])

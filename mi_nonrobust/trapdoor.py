@@ -17,28 +17,46 @@ from .core import check_number, evaluating
 from .train import Defense
 
 # %% auto #0
-__all__ = ['TrapMID']
+__all__ = ['TRIGGER_RANGES', 'TrapMID']
 
 # %% ../nbs/06e_trapdoor.ipynb #40805a6c
+TRIGGER_RANGES = ('reference', 'full')  # Trap-MID's trigger units: the reference's [0.5, 1] pixels, or [0, 1]
+
+
 @dataclass(repr=False)
 class TrapMID(Defense):
     "Trap-MID: per-class triggers blended into images are learned with the model; (1-beta) CE + beta CE(f(x~), c)."
     blend: float = 0.02  # alpha: x~ = alpha t_c + (1 - alpha) x
     trap_weight: float = 0.2  # beta: weight of the trapdoor cross-entropy (the clean one gets 1 - beta)
-    trigger_lr: float = 0.01  # signed-gradient step of the triggers
+    trigger_lr: float = 0.01  # signed-gradient step of the triggers, in the reference's units (see trigger_range)
     disc_lr: float = 1e-3  # Adam learning rate of the discriminator
     naturalness: bool = True  # train the discriminator and make triggers fool it
+    trigger_range: str = 'reference'  # 'reference': pixels in [0.5, 1], step trigger_lr / 2; 'full': [0, 1], trigger_lr
+    shared_batch: bool = True  # clean and triggered images in one forward pass, one BatchNorm batch (the reference's)
     name: str = 'trapmid'
     strength_parameter: ClassVar[str] = 'trap_weight'  # the hyperparameter that sets its strength
-    version: ClassVar[int] = 1  # version of the algorithm, in the trained model's cache key: bump it when it changes
+    version: ClassVar[int] = 2  # version of the algorithm, in the trained model's cache key: bump it when it changes
 
     def __post_init__(self):
         for what in ('blend', 'trap_weight', 'trigger_lr', 'disc_lr'): check_number(what, getattr(self, what))
         if not 0 < self.blend <= 1: raise ValueError(f"blend must lie in (0, 1], got {self.blend}")
         if self.trap_weight > 1: raise ValueError(f"trap_weight must lie in [0, 1], got {self.trap_weight}")
-        self.clean_weight = 1.0 - self.trap_weight
+        if self.trigger_range not in TRIGGER_RANGES:
+            raise ValueError(f"trigger_range must be 'reference' (pixel triggers in [0.5, 1], the reference's [0, 1] "
+                             f"in its [-1, 1] image units) or 'full' (pixel triggers in [0, 1]), got "
+                             f"{self.trigger_range!r}")
+        if not isinstance(self.shared_batch, bool):
+            raise ValueError(f"shared_batch must be True or False, got {self.shared_batch!r}")
+        # shared: the defense forwards [x; x~] itself and returns both terms, so the engine must make no clean pass
+        # (in train mode it would be a second BatchNorm batch); its train_acc is then NaN, hence `clean_acc`
+        self.clean_weight = 0.0 if self.shared_batch else 1.0 - self.trap_weight
+        self.needs_logits = not self.shared_batch
+        # the reference's triggers T in [0, 1] meet images in [-1, 1]: in pixels they are (T + 1) / 2 in [0.5, 1], and
+        # its step on T is half as large in pixels
+        self._low, self._step = (0.5, self.trigger_lr / 2) if self.trigger_range == 'reference' else (0.0,
+                                                                                                      self.trigger_lr)
         self.triggers, self._disc, self._disc_opt = None, None, None
-        self._hits = self._disc_hits = 0
+        self._hits = self._disc_hits = self._clean_hits = 0
         self._count = 0
 
     def transform(self, model: nn.Module) -> nn.Module:
@@ -70,7 +88,9 @@ class TrapMID(Defense):
             raise ValueError("Trap-MID's loss needs its transform first: train with TrapMID in `defenses`")
         n_classes = model.num_classes
         if self.triggers is None or self.triggers.device != x.device:
-            self.triggers = torch.rand(n_classes, *x.shape[1:], device=x.device, dtype=x.dtype)
+            # uniform over the range: (U[0, 1] + 1) / 2 for the reference's
+            uniform = torch.rand(n_classes, *x.shape[1:], device=x.device, dtype=x.dtype)
+            self.triggers = self._low + (1 - self._low) * uniform
         c = self._targets(len(x), n_classes, x.device)
         t = self.triggers.clone().requires_grad_(True)
         with evaluating(model):
@@ -93,16 +113,25 @@ class TrapMID(Defense):
                     judged = disc(x_trap).float().flatten()
                 trigger_loss = trigger_loss + F.binary_cross_entropy_with_logits(judged, torch.ones_like(judged))
             grad, = torch.autograd.grad(trigger_loss, t)  # the triggers only: no gradient reaches the model
-        self.triggers = (t.detach() - self.trigger_lr * grad.sign()).clamp(0, 1)
-        trap_logits = model(self._blend(x, c, self.triggers))
+        self.triggers = (t.detach() - self._step * grad.sign()).clamp(self._low, 1)
+        x_trap = self._blend(x, c, self.triggers)
+        if self.shared_batch:
+            # one pass over [x; x~], one BatchNorm batch for both, as the reference's f([A(x); A(x~)])
+            clean_logits, trap_logits = model(torch.cat([x, x_trap])).split(len(x))
+            self._clean_hits += (clean_logits.detach().argmax(1) == y).sum().item()
+            terms = {'ce_clean': (1 - self.trap_weight) * F.cross_entropy(clean_logits.float(), y)}
+        else:
+            trap_logits, terms = model(x_trap), {}
         self._hits += (trap_logits.detach().argmax(1) == c).sum().item()
         self._count += len(x)
-        return {'ce_trap': self.trap_weight * F.cross_entropy(trap_logits.float(), c)}
+        terms['ce_trap'] = self.trap_weight * F.cross_entropy(trap_logits.float(), c)
+        return terms
 
     def epoch_metrics(self) -> dict:
         n = max(self._count, 1)
         out = {'trap_acc': self._hits / n}
+        if self.shared_batch: out['clean_acc'] = self._clean_hits / n
         if self.naturalness: out['disc_acc'] = self._disc_hits / n
-        self._hits = self._disc_hits = 0
+        self._hits = self._disc_hits = self._clean_hits = 0
         self._count = 0
         return out

@@ -33,7 +33,8 @@ from .metrics import (PRDC_KEYS, SingularCovarianceWarning, eval_features, leaka
 from .priors import GANPrior, PriorConfig, prior_spec, train_prior_cached
 # the spec's names, importable from here too: an experiment is where users meet them
 from .specs import (HEADLINE_PARAMETERS, JUDGE_DATA, N_OUTLIERS, OUTLIER_SOURCES, PRIORS,  # noqa: F401
-                                TARGET_DATA, ExperimentSpec, make_defenses, spec_from_parameters)
+                                REPLICATES, TARGET_DATA, ExperimentSpec, make_defenses, measuring_seed,
+                                spec_from_parameters)
 # the engine's names, importable from here too: a sweep of experiments is where users meet them
 from .sweeps import TRANSFERS, CacheProbe, Job, NotCached, SweepError, connect, run_jobs  # noqa: F401
 from .train import TrainConfig, TrainResult, evaluate, model_spec, train_cached
@@ -110,7 +111,7 @@ def experiment_split(spec: ExperimentSpec) -> ExperimentData:
     dataset = load_dataset(spec.dataset, size=spec.image_size)
     split = mi_split(dataset, protocol='disjoint_samples', private_classes=spec.private_classes,
                      n_private_per_class=spec.n_private_per_class, test_fraction=spec.test_fraction,
-                     public_fraction=spec.public_fraction, seed=0)
+                     public_fraction=spec.public_fraction, seed=measuring_seed(spec))
     if spec.prior == 'disjoint_classes':
         other = [c for c in range(dataset.num_classes) if c not in spec.private_classes]
         if not other:
@@ -122,12 +123,14 @@ def experiment_split(spec: ExperimentSpec) -> ExperimentData:
         surrogate = _surrogate_train(split.private_train, split.public)
     eval_train = split.eval_train
     if spec.n_eval is not None and spec.n_eval < len(eval_train):
-        eval_train = eval_train.subset(torch.randperm(len(eval_train), generator=make_generator(0))[:spec.n_eval])
+        draw = make_generator(measuring_seed(spec))
+        eval_train = eval_train.subset(torch.randperm(len(eval_train), generator=draw)[:spec.n_eval])
     # the judge of the feature-space holdout test must not have seen the training images (nor the holdout): private
     # images outside the target's training and test sets when there are enough of them, else the attacker's images
     rest = eval_train.subset(torch.nonzero(~torch.isin(eval_train.index, split.private_train.index)).flatten())
     if spec.n_eval is not None and spec.n_eval < len(rest):
-        rest = rest.subset(torch.randperm(len(rest), generator=make_generator(1))[:spec.n_eval].sort().values)
+        draw = make_generator(measuring_seed(spec, 1))
+        rest = rest.subset(torch.randperm(len(rest), generator=draw)[:spec.n_eval].sort().values)
     holdout, unseen = _halves(split.private_test)
     # models are monitored after every epoch on a few test images per class: the full test set each epoch would cost
     # more than the training itself on a CPU (small private sets are trained for hundreds of epochs)
@@ -161,7 +164,7 @@ def plan_target(spec: ExperimentSpec,  # the experiment
             raise ValueError(f"no auxiliary out-of-distribution source is set for {spec.dataset!r} (known: "
                              f"{', '.join(OUTLIER_SOURCES)}); pass outlier_data=outlier_set(...) in the defense's "
                              "hyperparameters")
-        return outlier_set(source, like=parts.private_train, n=N_OUTLIERS, seed=0)
+        return outlier_set(source, like=parts.private_train, n=N_OUTLIERS, seed=measuring_seed(spec))
 
     defenses = tuple(make_defenses(spec.defenses, public=parts.public, cache=cache, private=parts.private_train,
                                    outliers=outliers))
@@ -169,18 +172,22 @@ def plan_target(spec: ExperimentSpec,  # the experiment
     return TargetPlan(spec.target_arch, data, config, defenses, key)
 
 # %% ../nbs/10_experiments.ipynb #3855353e
+def _eval_config(spec: ExperimentSpec) -> TrainConfig:
+    return replace(spec.eval, seed=measuring_seed(spec, spec.eval_seed), device=spec.device)
+
+
 def _eval_args(spec: ExperimentSpec, parts: ExperimentData) -> tuple:
-    return spec.eval_arch, parts.eval_train, replace(spec.eval, seed=spec.eval_seed, device=spec.device), []
+    return spec.eval_arch, parts.eval_train, _eval_config(spec), []
 
 
 def _judge_args(spec: ExperimentSpec, parts: ExperimentData) -> tuple:
     source = judge_source(spec, parts)
     if source == 'evaluator': return _eval_args(spec, parts)
-    return spec.eval_arch, parts[source], replace(spec.eval, seed=spec.eval_seed, device=spec.device), []
+    return spec.eval_arch, parts[source], _eval_config(spec), []
 
 
 def _prior_config(spec: ExperimentSpec) -> PriorConfig:
-    return replace(spec.prior_config, device=spec.device)
+    return replace(spec.prior_config, seed=measuring_seed(spec, spec.prior_config.seed), device=spec.device)
 
 
 def target_training(spec: ExperimentSpec, parts: ExperimentData, *, cache: ArtifactCache | None = None,
@@ -289,7 +296,8 @@ def _target_metrics(spec, parts, target) -> dict:
     test = parts.private_test
     row = {'clean_acc': evaluate(target, test)['acc'], 'train_acc': evaluate(target, parts.private_train)['acc']}
     # a fixed random subset: the test set is in source order, which groups classes (identity folders) together
-    subset = test.subset(torch.randperm(len(test), generator=make_generator(0))[:spec.n_robust].sort().values)
+    draw = make_generator(measuring_seed(spec))
+    subset = test.subset(torch.randperm(len(test), generator=draw)[:spec.n_robust].sort().values)
     for eps in spec.robust_eps:
         result = robust_accuracy(target, subset, threat=make_threat(spec.robust_norm, eps), steps=spec.robust_steps,
                                  seed=spec.seed)
@@ -453,7 +461,7 @@ def reference_rows(spec: ExperimentSpec,  # the experiment needing no-leakage re
 # %% ../nbs/10_experiments.ipynb #9c322f43
 def _split_key(spec):
     return (spec.dataset, spec.image_size, spec.private_classes, spec.n_private_per_class, spec.test_fraction,
-            spec.public_fraction, spec.n_eval, spec.prior)
+            spec.public_fraction, spec.n_eval, spec.prior, measuring_seed(spec))
 
 
 def summarize(table: pd.DataFrame,  # a `sweep` table

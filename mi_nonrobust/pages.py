@@ -17,8 +17,8 @@ from .sidecars import read_manifest, read_sidecar, run_record_path, update_manif
 
 # %% auto #0
 __all__ = ['KEY_COLUMNS', 'LEAKAGE', 'md_value', 'md_table', 'template_markdown', 'template_question', 'relink', 'is_resolved',
-           'cost_lines', 'checkpoint_line', 'figure_page', 'render_page', 'write_page', 'write_pages', 'pages_index',
-           'paired_cell', 'reading_labels', 'resolved_statements']
+           'cost_lines', 'checkpoint_line', 'resolution_rule', 'figure_page', 'render_page', 'write_page',
+           'write_pages', 'pages_index', 'paired_cell', 'reading_labels', 'resolved_statements']
 
 # %% ../nbs/11b_pages.ipynb #6a52a77f
 def md_value(value,  # a number, string, bool, None, list or dict from a sidecar
@@ -121,13 +121,26 @@ _CHECKPOINT_WORDS = {'last': "the last epoch's", 'best_val': "the best validatio
 def checkpoint_line(numbers: dict,  # a sidecar's `numbers`
                    ) -> str:
     "The sentence saying which epoch's weights the figure's targets were attacked at."
-    rows = [r for r in numbers.get('per_seed', []) if isinstance(r, dict) and r.get('checkpoint')]
+    # reference rows (no target) carry no checkpoint: NaN in a table's records
+    rows = [r for r in numbers.get('per_seed', []) if isinstance(r, dict) and isinstance(r.get('checkpoint'), str)]
     if not rows: return ("**Target weights:** the last epoch's (made before result rows recorded the checkpoint; "
                          "it was the only choice then).")
     found = sorted({r['checkpoint'] for r in rows})
-    epochs = sorted({r['target_epoch'] for r in rows if isinstance(r.get('target_epoch'), int)})
+    epochs = sorted({int(e) for r in rows if isinstance(e := r.get('target_epoch'), (int, float)) and math.isfinite(e)})
     span = f" (epochs {epochs[0]}-{epochs[-1]})" if len(epochs) > 1 else (f" (epoch {epochs[0]})" if epochs else '')
     return '**Target weights:** ' + ' and '.join(_CHECKPOINT_WORDS.get(c, c) for c in found) + span + '.'
+
+# %% ../nbs/11b_pages.ipynb #2bd9eb65
+def resolution_rule(numbers: dict,  # a sidecar's `numbers`
+                   ) -> str:
+    "What 'resolved' meant when the figure was made: adjusted p (with its family) or, in older sidecars, the CI alone."
+    rows = [r for k in ('paired', 'effects') for r in numbers.get(k) or [] if isinstance(r, dict)]
+    families = sorted({r['adjustment'] for r in rows if isinstance(r.get('adjustment'), str)})
+    if families:
+        return f"adjusted p below 0.05: t-test and exact sign-flip test, {', '.join(families)} comparisons"
+    if any('p_adjusted' in r for r in rows): return 'adjusted p below 0.05'
+    return ('the 95% interval excludes no difference; made before p-values were adjusted for the number of '
+            'comparisons')
 
 # %% ../nbs/11b_pages.ipynb #baeefd90
 def figure_page(fig_id: str,  # the figure's name
@@ -173,7 +186,7 @@ def figure_page(fig_id: str,  # the figure's name
         shown = [s for s in statements if is_resolved(s)]
         folded = [s for s in statements if not is_resolved(s)]
         parts += ['## Orderings stated',
-                  f'{len(shown)} of {len(statements)} comparisons are resolved (the interval excludes no difference):',
+                  f'{len(shown)} of {len(statements)} comparisons are resolved ({resolution_rule(numbers)}):',
                   '\n'.join(f'- {s}' for s in shown) or '(none)']
         if folded:
             parts.append(f'<details><summary>{len(folded)} comparisons not resolved</summary>\n\n'

@@ -32,10 +32,11 @@ from .experiments import CacheProbe, _worker_parts, eps_name, train_target
 from .targets import DEFENSE_FAMILIES, defense_family  # noqa: F401 (part of this module's interface)
 
 # %% auto #0
-__all__ = ['MODELS', 'TRIAL_MODELS', 'PAPER_RADII', 'SEPARATING_RADII', 'AUDIT_MEASURES', 'EXTRAPOLATION', 'squeeze01',
-           'fit_leakage', 'leave_one_group_out', 'fit_by_group', 'assign_treatment', 'trial_effect', 'apgd_column',
-           'ExtrapolationWarning', 'fit_audit_model', 'default_audit_model_path', 'load_audit_model', 'predict_leakage',
-           'target_apgd', 'sweep_apgd', 'measure_predictors', 'audit', 'load_checkpoint', 'main']
+__all__ = ['MODELS', 'TRIAL_MODELS', 'RANDOMISATION_EXACT_MAX', 'PAPER_RADII', 'SEPARATING_RADII', 'AUDIT_MEASURES',
+           'EXTRAPOLATION', 'squeeze01', 'fit_leakage', 'leave_one_group_out', 'fit_by_group', 'assign_treatment',
+           'trial_effect', 'apgd_column', 'ExtrapolationWarning', 'fit_audit_model', 'default_audit_model_path',
+           'load_audit_model', 'predict_leakage', 'target_apgd', 'sweep_apgd', 'measure_predictors', 'audit',
+           'load_checkpoint', 'main']
 
 # %% ../nbs/10b_regression.ipynb #defc7a93
 def squeeze01(y,  # values in [0, 1] (array, list or Series)
@@ -186,6 +187,7 @@ def assign_treatment(n_targets: int,  # targets in the trial
 
 # %% ../nbs/10b_regression.ipynb #2c5110bc
 TRIAL_MODELS = ('beta', 'logit')
+RANDOMISATION_EXACT_MAX = 10_000  # assignments enumerated exactly; beyond, as many random ones
 
 
 def trial_effect(table: pd.DataFrame,  # one row per target of the trial
@@ -195,7 +197,7 @@ def trial_effect(table: pd.DataFrame,  # one row per target of the trial
                  trials: str | int | None = None,  # reconstructions per target (a column or a number; logit only)
                  confidence: float = 0.95,  # level of the odds-ratio interval
                 ) -> dict:
-    "The treatment's effect on leakage: mean difference, odds ratio with CI, z and p."
+    "The treatment's effect on leakage: mean difference, odds ratio with CI, the model's z and p, the randomisation p."
     lookup({m: m for m in TRIAL_MODELS}, model, 'trial model')
     _check_columns(table, [treatment, leakage])
     t = pd.to_numeric(table[treatment].astype(float), errors='coerce')
@@ -220,14 +222,26 @@ def trial_effect(table: pd.DataFrame,  # one row per target of the trial
         successes = np.round(y * n)
         if len(y) <= 2:
             raise ValueError(f"a logistic trial estimates 2 coefficients and needs more targets; got {len(y)}")
-        result = sm.GLM(np.column_stack([successes, n - successes]), X, family=sm.families.Binomial()).fit()
+        counts = np.column_stack([successes, n - successes])
+        binomial = sm.GLM(counts, X, family=sm.families.Binomial()).fit()
+        dispersion = max(1.0, float(binomial.pearson_chi2 / binomial.df_resid)) if binomial.df_resid > 0 else 1.0
+        result = sm.GLM(counts, X, family=sm.families.Binomial()).fit(scale=dispersion)
     coef, se = float(result.params[treatment]), float(result.bse[treatment])
+    treated_y, control_y = y[t == 1].to_numpy(), y[t == 0].to_numpy()
+    randomisation = scipy.stats.permutation_test(
+        (treated_y, control_y), lambda a, b, axis=-1: a.mean(axis) - b.mean(axis), permutation_type='independent',
+        vectorized=True, n_resamples=RANDOMISATION_EXACT_MAX, alternative='two-sided', rng=0)
+    assignments = math.comb(n_treated + n_control, n_treated)
     zq = scipy.stats.norm.ppf(0.5 + confidence / 2)
     return {'model': model, 'effect': float(y[t == 1].mean() - y[t == 0].mean()),
             'mean_treated': float(y[t == 1].mean()), 'mean_control': float(y[t == 0].mean()),
             'log_odds_ratio': coef, 'se': se, 'odds_ratio': math.exp(coef),
             'or_lo': math.exp(coef - zq * se), 'or_hi': math.exp(coef + zq * se),
-            'z': coef / se, 'p': float(result.pvalues[treatment]), 'n_treated': n_treated, 'n_control': n_control}
+            'z': coef / se, 'p': float(result.pvalues[treatment]), 'n_treated': n_treated, 'n_control': n_control,
+            'p_randomisation': float(randomisation.pvalue),
+            'randomisation': (f'exact over {assignments} assignments' if assignments <= RANDOMISATION_EXACT_MAX
+                              else f'{RANDOMISATION_EXACT_MAX} random of {assignments} assignments'),
+            'dispersion': dispersion if model == 'logit' else math.nan}
 
 # %% ../nbs/10b_regression.ipynb #306dad8b
 PAPER_RADII = (1e-5, 5e-4, 2.5e-3, 0.031)  # Linf, [0,1] units, APGD-CE (the paper's AutoAttack configuration)

@@ -207,15 +207,19 @@ def build_fixed_stages(spec,  # an `experiments.ExperimentSpec` whose shared sta
         return list(pool.map(remote, stages, [spec] * len(stages), [root] * len(stages), [threads] * len(stages)))
 
 # %% ../nbs/11c_runner.ipynb #1ccd4ff2
-def figure_sweep(specs: list,  # the figure's `experiments.ExperimentSpec`s (they share the first one's fixed stages)
+def figure_sweep(specs: list,  # the figure's `experiments.ExperimentSpec`s
                  *, cache: ArtifactCache,  # where every stage is kept
                  workers: int = 1,  # processes at once (a local pool), or the Dask cluster's workers
                  scheduler: str = '',  # a Dask scheduler address ('' runs locally)
                  references: bool = True,  # also the real-image references of every split and seed
                  show_progress: bool = True,  # a line per stage or finished job
                 ):
-    "The sweep table of a figure: the shared stages built first, `workers` at once when more than one, then every spec."
-    if workers > 1 and specs: build_fixed_stages(specs[0], cache=cache, workers=workers)
+    "The sweep table of a figure: each replicate's shared stages built first, `workers` at once, then every spec."
+    measuring_seed = importlib.import_module('mi_nonrobust.specs').measuring_seed
+    firsts = {}  # the first spec of each replicate stands for the stages its experiments share
+    for spec in specs: firsts.setdefault(measuring_seed(spec), spec)
+    if workers > 1:
+        for spec in firsts.values(): build_fixed_stages(spec, cache=cache, workers=workers)
     sweep = importlib.import_module('mi_nonrobust.experiments').sweep
     return sweep(specs, cache=cache, references=references, workers=workers, scheduler=scheduler or None,
                  show_progress=show_progress)
@@ -252,6 +256,10 @@ def _parser() -> argparse.ArgumentParser:
         help="run each figure's experiments on N local worker processes (figures whose template has `workers`)")
     add('--threads', type=int, default=1, metavar='N',
         help="torch threads of each figure's own process (default 1: the same models on any machine)")
+    add('--check', default=None, metavar='FIGURE',
+        help="rebuild a committed figure (from an empty cache unless --cache-dir) and compare its JSON with the "
+             "committed one: numbers within their intervals, verdicts unchanged; exit 1 on any difference")
+    add('--cache-dir', default=None, metavar='DIR', help='with --check: the cache to rebuild from')
     add('--scheduler', default=None, metavar='ADDRESS',
         help='run them on the Dask cluster at ADDRESS, e.g. tcp://10.0.0.5:8786 (templates with `scheduler`)')
     return parser
@@ -276,6 +284,17 @@ def main(argv=None,  # the arguments (default: the command line's)
         written = [write_page(out_dir, name) for name in args.only] if args.only else write_pages(out_dir)
         print('\n'.join(str(p) for p in written))
         return 0
+    if args.check:
+        check_figure = importlib.import_module('mi_nonrobust.reproduce').check_figure
+        try:
+            lookup(FIGURES, args.check, 'figure')
+            found = check_figure(args.check, figures_dir=args.out_dir, cache_dir=args.cache_dir, threads=args.threads,
+                                 log_output=not args.quiet)
+        except ValueError as e:
+            parser.error(str(e))
+        print(f"{args.check}: {len(found)} difference(s) from the committed JSON"
+              + ''.join(f'\n  {d}' for d in found))
+        return 1 if found else 0
     names = args.only or list(FIGURES)
     if args.workers is not None and args.workers < 1: parser.error(f"--workers must be at least 1, got {args.workers}")
     if args.threads < 1: parser.error(f"--threads must be at least 1, got {args.threads}")

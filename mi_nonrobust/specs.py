@@ -19,8 +19,9 @@ from .priors import PriorConfig, prior_config
 from .train import TrainConfig
 
 # %% auto #0
-__all__ = ['OUTLIER_SOURCES', 'N_OUTLIERS', 'PRIORS', 'TARGET_DATA', 'JUDGE_DATA', 'HEADLINE_PARAMETERS', 'PROFILE_CHECKPOINTS',
-           'make_defenses', 'ExperimentSpec', 'spec_from_parameters']
+__all__ = ['OUTLIER_SOURCES', 'N_OUTLIERS', 'PRIORS', 'TARGET_DATA', 'JUDGE_DATA', 'REPLICATES', 'REPLICATE_STRIDE',
+           'REPLICATE_NOTES', 'HEADLINE_PARAMETERS', 'OPTIONAL_PARAMETERS', 'PROFILE_CHECKPOINTS', 'make_defenses',
+           'ExperimentSpec', 'measuring_seed', 'replicate_note', 'spec_from_parameters']
 
 # %% ../nbs/09x_specs.ipynb #5f0b3463
 # stands in for the attacker's public images while a spec is validated (TL-DMI checks its data type only then)
@@ -70,6 +71,7 @@ def make_defenses(entries: tuple = (),  # ((name, {hyperparameter: value}), ...)
 PRIORS = ('disjoint_samples', 'disjoint_classes', 'none')
 TARGET_DATA = ('private', 'surrogate')
 JUDGE_DATA = ('auto', 'private_rest', 'public', 'evaluator')
+REPLICATES = ('full', 'target')  # what a seed redraws: every random stage, or target training and the attack only
 
 
 @dataclass(frozen=True)
@@ -107,7 +109,8 @@ class ExperimentSpec:
                               # 'private_rest' (private images outside the target's training and test sets), 'public'
                               # (the attacker's), 'auto' (the first when every class has 5 such images), 'evaluator'
                               # (the evaluation model, which saw the training images but not the holdout: biased)
-    seed: int = 0  # seeds the target's training and the attack
+    seed: int = 0  # the replicate: seeds the target's training and the attack, and under 'full' every other stage
+    replicate: str = 'full'  # what `seed` redraws (`REPLICATES`): 'full' everything, 'target' training and attack
     device: str = 'auto'  # where everything runs
 
     def __post_init__(self):
@@ -119,6 +122,8 @@ class ExperimentSpec:
                              "under prior='disjoint_classes' the attacker has none (its public data are other "
                              "classes); use prior='disjoint_samples', or compare with the real unseen images and "
                              "prior samples (`reference_rows`) instead")
+        if self.replicate not in REPLICATES:
+            raise ValueError(f"replicate must be one of {', '.join(REPLICATES)}, got {self.replicate!r}")
         if self.judge_data not in JUDGE_DATA:
             raise ValueError(f"judge_data must be one of {', '.join(JUDGE_DATA)}, got {self.judge_data!r}")
         # validates names and values now, not after an hour (placeholders stand in for the data of the split)
@@ -139,11 +144,34 @@ class ExperimentSpec:
         object.__setattr__(self, 'robust_eps', tuple(float(e) for e in self.robust_eps))
         object.__setattr__(self, 'defenses', tuple((n, dict(k)) for n, k in self.defenses))
 
+# %% ../nbs/09x_specs.ipynb #d72898c3
+REPLICATE_STRIDE = 1000  # replicate s offsets every measuring stage's seed by REPLICATE_STRIDE * s under 'full'
+
+
+def measuring_seed(spec: ExperimentSpec,  # the experiment
+                   base: int = 0,  # the stage's own seed (`eval_seed`, the prior's seed; 0 for the split)
+                  ) -> int:
+    "The seed of a measuring stage (split, prior, evaluation model, judge, robustness subset) in `spec`'s replicate."
+    return base + (REPLICATE_STRIDE * spec.seed if spec.replicate == 'full' else 0)
+
+# %% ../nbs/09x_specs.ipynb #53d173aa
+REPLICATE_NOTES = {
+    'full': 'every seed is a full replicate: it redraws the split (training, held-out, unseen and attacker images), '
+            'the GAN prior, the evaluation model and judge, the robustness subset, target training and the attack',
+    'target': "split, GAN prior and evaluation model are fixed (seed 0's); seeds vary target training and the attack"}
+
+
+def replicate_note(spec: ExperimentSpec,  # a figure's base experiment
+                  ) -> str:
+    "The sentence a figure stores under `fixed`: what its seeds redraw and what they hold fixed."
+    return REPLICATE_NOTES[spec.replicate]
+
 # %% ../nbs/09x_specs.ipynb #2b4ee58e
 HEADLINE_PARAMETERS = ('dataset', 'image_size', 'private_classes', 'prior', 'n_private_per_class', 'test_fraction',
                        'public_fraction', 'n_eval', 'target_epochs', 'target_batch_size', 'eval_epochs', 'prior_epochs',
                        'prior_width', 'prior_images', 'attack_steps', 'n_per_class', 'robust_eps', 'n_robust',
                        'holdout_reference', 'holdout_permutations', 'device')
+OPTIONAL_PARAMETERS = {'replicate': 'full'}  # parameters a template may set, with the value when it does not
 
 
 # the target's weights: the last epoch's on the CPU profile, the reference's best validation loss in the paper's
@@ -173,4 +201,5 @@ def spec_from_parameters(parameters: dict,  # a headline-figure template's param
                                   max_images=p['prior_images'] or None, show_progress=False),
         attack_profile=profile, attack_kwargs={'steps': p['attack_steps']}, n_per_class=p['n_per_class'],
         robust_eps=tuple(p['robust_eps']), n_robust=p['n_robust'], holdout_reference=p['holdout_reference'] or None,
-        holdout_permutations=p['holdout_permutations'], device=p['device'])
+        holdout_permutations=p['holdout_permutations'], device=p['device'],
+        replicate=p.get('replicate', OPTIONAL_PARAMETERS['replicate']))

@@ -54,6 +54,10 @@ def test_fig11_writes_assignment_arms_and_effects(tmp_path):
     assert all(math.isfinite(e['z']) and 0 <= e['p'] <= 1 for e in logit)
     assert numbers['paper'] == {'acc1_control': 0.84, 'acc1_treated': 0.065, 'odds_ratio': pytest.approx(1 / 77, abs=1e-6)}
     assert len(numbers['statements']) == len(effects) and numbers['markdown'].count('\n') == len(effects) + 1
+    # statements rest on the trial's randomisation test, adjusted over the figure's treatment-outcome pairs
+    assert all(0 < e['p_randomisation'] <= 1 and e['randomisation'].startswith('exact over') for e in effects)
+    assert all(e['resolved'] == (e['p_adjusted'] < 0.05) and e['p_adjusted'] >= e['p_randomisation'] - 1e-12
+               for e in effects)
 
 
 def test_fig11_refuses_unknown_treatments(tmp_path):

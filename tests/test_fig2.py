@@ -41,6 +41,11 @@ def test_fig2_writes_figure_sidecar_and_manifest(tmp_path):
     paired = {(p['label'], p['baseline'], p['metric']) for p in numbers['paired']}
     assert ('AT-AT', 'standard', 'knn_feat') in paired and ('standard', 'surrogate', 'holdout_feat') in paired
     assert len(numbers['statements']) == len(numbers['paired'])
+    # one family per figure: every comparison carries both tests and the adjusted p that decides it
+    family = len(numbers['paired'])
+    assert all(p['adjustment'] == f'bh over {family}' for p in numbers['paired'])
+    assert all(p['resolved'] == (p['p_adjusted'] < 0.05) and p['p_adjusted'] >= p['p_exact'] >= 0.5
+               for p in numbers['paired'])  # two seeds: the exact test's floor is 2 / 2^2
     assert set(numbers['calibrated_spaces']) == {'pixel', 'feat'}
     assert {c['reference'] for c in numbers['calibration']} == {'prior samples', 'real: unseen private',
                                                                 'real: attacker public'}

@@ -43,7 +43,7 @@ from .train import TrainConfig, TrainResult, evaluate, model_spec, train_cached
 __all__ = ['JUDGE_MIN_PER_CLASS', 'EMBED_STAGE', 'METRICS_STAGE', 'TARGET_METRICS_STAGE', 'SPACE_SUFFIX', 'PRDC_K',
            'REAL_REFERENCES', 'ExperimentData', 'judge_source', 'experiment_split', 'TargetPlan', 'plan_target',
            'target_training', 'train_target', 'train_evaluator', 'train_judge', 'train_attacker_prior', 'invert_target',
-           'eps_name', 'image_metrics', 'defense_params', 'run_experiment', 'reference_rows', 'summarize',
+           'eps_name', 'image_metrics', 'defense_params', 'run_experiment', 'reference_rows', 'split_key', 'summarize',
            'experiment_job', 'references_job', 'sweep', 'bench_sweep']
 
 # %% ../nbs/10_experiments.ipynb #c22b8326
@@ -459,7 +459,8 @@ def reference_rows(spec: ExperimentSpec,  # the experiment needing no-leakage re
     return rows
 
 # %% ../nbs/10_experiments.ipynb #9c322f43
-def _split_key(spec):
+def split_key(spec: ExperimentSpec) -> tuple:
+    "What determines an experiment's split (`experiment_split`): specs with equal keys have the same data."
     return (spec.dataset, spec.image_size, spec.private_classes, spec.n_private_per_class, spec.test_fraction,
             spec.public_fraction, spec.n_eval, spec.prior, measuring_seed(spec))
 
@@ -479,7 +480,7 @@ _WORKER_SPLITS, _WORKER_LOCK = {}, threading.Lock()
 
 def _worker_parts(spec, log: Callable[[str], None] | None = None) -> ExperimentData:
     "The split of `spec`, loaded once per process (the last few kept)."
-    key = _split_key(spec)
+    key = split_key(spec)
     with _WORKER_LOCK:
         if key not in _WORKER_SPLITS:
             if log is not None: log(f"loading the split of {spec.dataset} (prior={spec.prior})")
@@ -509,8 +510,8 @@ def _jobs(specs, references: bool) -> list:
     kinds, seen = [], set()
     for spec in specs:
         kinds.append(('experiment', spec))
-        if references and (_split_key(spec), spec.seed) not in seen:
-            seen.add((_split_key(spec), spec.seed))
+        if references and (split_key(spec), spec.seed) not in seen:
+            seen.add((split_key(spec), spec.seed))
             kinds.append(('references', spec))
     jobs = []
     for i, (kind, spec) in enumerate(kinds):
@@ -563,7 +564,7 @@ def bench_sweep(*, device: str = 'cpu',  # where the workers train ('auto', 'cpu
                           eval=TrainConfig(epochs=3, batch_size=32, show_progress=False),
                           prior_config=prior_config('quick', epochs=1, width=8, batch_size=32, show_progress=False),
                           attack_kwargs={'steps': 50}, n_per_class=4, n_robust=100, holdout_reference=13,
-                          holdout_permutations=200)
+                          holdout_permutations=200, replicate='target')  # the targets share seed 0's measuring stages
     specs = [replace(base, seed=s) for s in range(1, n_targets + 1)]
     root = Path(tempfile.mkdtemp(prefix='bench_sweep_'))
     try:

@@ -21,7 +21,7 @@ from .attacks import Reconstructions
 from .core import ArtifactCache, check_seed, get_device, lookup
 from .defenses import DEFENSES
 from .experiments import (CacheProbe, ExperimentSpec, NotCached, experiment_split, invert_target,
-                                      reference_rows, run_experiment, spec_from_parameters)
+                                      reference_rows, run_experiment, spec_from_parameters, split_key)
 from .explorer_jobs import STAGES, Job
 from .priors import prior_config
 from .targets import TARGETS, target_spec
@@ -272,8 +272,7 @@ class Explorer:
 
     def parts(self, spec: ExperimentSpec) -> dict:
         "`experiment_split(spec)`, loaded once per distinct split."
-        key = (spec.dataset, spec.image_size, spec.private_classes, spec.n_private_per_class, spec.test_fraction,
-               spec.public_fraction, spec.n_eval, spec.prior)
+        key = split_key(spec)
         if key not in self._splits: self._splits[key] = experiment_split(spec)
         return self._splits[key]
 

@@ -106,6 +106,13 @@ def cost_lines(entry: dict,  # the figure's manifest entry
         for key, rows in cost.items():
             shown = md_table(rows) if isinstance(rows, list) else md_value(rows)
             lines.append(f"- cost {key.replace('_', ' ')}:\n\n{shown}\n")
+    cold = entry.get('cold_run') if entry.get('cold') else None
+    if isinstance(cold, dict):  # the committed build, from an empty cache
+        memory = f", peak memory {cold['max_rss_mb']:.0f} MB" if cold.get('max_rss_mb') else ''
+        lines.append(f"- built from an empty cache: wall time {cold['wall_s'] / 60:.1f} min{memory}, on "
+                     f"{cold.get('cores', '?')} cores of {cold.get('processor', 'an unrecorded processor')}")
+    else:
+        lines.append('- not built from an empty cache (its stages came from a cache of earlier runs)')
     if run and 'wall_s' in run:
         memory = f", peak memory {run['max_rss_mb']:.0f} MB" if run.get('max_rss_mb') else ''
         lines.append(f"- last run in this checkout: wall time {run['wall_s'] / 60:.1f} min{memory}")

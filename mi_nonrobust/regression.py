@@ -35,8 +35,8 @@ from .targets import DEFENSE_FAMILIES, defense_family  # noqa: F401 (part of thi
 __all__ = ['MODELS', 'TRIAL_MODELS', 'RANDOMISATION_EXACT_MAX', 'PAPER_RADII', 'SEPARATING_RADII', 'AUDIT_MEASURES',
            'EXTRAPOLATION', 'squeeze01', 'fit_leakage', 'leave_one_group_out', 'fit_by_group', 'assign_treatment',
            'trial_effect', 'apgd_column', 'ExtrapolationWarning', 'fit_audit_model', 'default_audit_model_path',
-           'load_audit_model', 'predict_leakage', 'target_apgd', 'sweep_apgd', 'measure_predictors', 'audit',
-           'load_checkpoint', 'main']
+           'load_audit_model', 'applicability', 'predict_leakage', 'target_apgd', 'sweep_apgd', 'measure_predictors',
+           'audit', 'load_checkpoint', 'main']
 
 # %% ../nbs/10b_regression.ipynb #defc7a93
 def squeeze01(y,  # values in [0, 1] (array, list or Series)
@@ -267,7 +267,22 @@ class ExtrapolationWarning(UserWarning):
 def _described(table: pd.DataFrame) -> dict:
     "The distinct values of the columns that say what the fitting data were."
     return {c: sorted(map(str, table[c].dropna().unique())) for c in
-            ('dataset', 'target_arch', 'attack', 'defenses', 'prior', 'label') if c in table.columns}
+            ('dataset', 'image_size', 'target_arch', 'attack', 'defenses', 'prior', 'label') if c in table.columns}
+
+
+def _joint_range(X: pd.DataFrame) -> dict:
+    "Centre, covariance and the largest Mahalanobis distance of the fitting data's predictors."
+    values = X.to_numpy(dtype=np.float64)
+    centre = values.mean(0)
+    cov = np.atleast_2d(np.cov(values, rowvar=False))
+    distances = _mahalanobis(values, centre, cov)
+    return {'centre': centre.tolist(), 'cov': cov.tolist(), 'max_distance': float(distances.max())}
+
+
+def _mahalanobis(values, centre, cov) -> np.ndarray:
+    "Mahalanobis distances of the rows of `values` (a pseudo-inverse: predictors that never vary count as fixed)."
+    d = np.atleast_2d(np.asarray(values, dtype=np.float64)) - np.asarray(centre)
+    return np.sqrt(np.maximum(np.einsum('ij,jk,ik->i', d, np.linalg.pinv(np.asarray(cov)), d), 0.0))
 
 
 def fit_audit_model(table: pd.DataFrame,  # one row per target, with leakage and measured predictor columns
@@ -277,6 +292,7 @@ def fit_audit_model(table: pd.DataFrame,  # one row per target, with leakage and
                     measures: dict | None = None,  # how each predictor is measured (added to `AUDIT_MEASURES`)
                     group: str | None = 'defenses',  # leave-one-group-out error stored with the model (None: skip)
                     description: str = '',  # what the data were, in words (data set, architectures, attack, profile)
+                    image_size: int | None = None,  # side of the images the targets took (else a table column, if any)
                     path: str | Path | None = None,  # where to write the JSON (None: only return it)
                    ) -> dict:
     "Fit the audit regression and return (and optionally write) it as a JSON-ready dict."
@@ -300,8 +316,10 @@ def fit_audit_model(table: pd.DataFrame,  # one row per target, with leakage and
         'scale': float(result.scale) if model == 'ols' else None,
         'df_resid': float(result.df_resid) if model == 'ols' else None,
         'range': {p: [float(X[p].min()), float(X[p].max())] for p in predictors},
+        'joint': _joint_range(X[list(predictors)]),
         'n': fit['n'], 'r2': fit['r2'], 'mae': fit['mae'], 'lodo_mae': fit.get('lodo_mae'),
-        'fitted_on': {'description': description, **_described(table)}}
+        'fitted_on': {'description': description, **_described(table),
+                      **({'image_size': [str(image_size)]} if image_size is not None else {})}}
     if path is not None:
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -328,26 +346,50 @@ def load_audit_model(source: str | Path | dict | None = None,  # a dict, a JSON 
     if model.get('format') != 1: raise ValueError(f"{path} is not an audit regression of format 1")
     return model
 
+# %% ../nbs/10b_regression.ipynb #b05d63ed
+def applicability(audit_model: dict,  # `fit_audit_model`'s dict
+                  measurements: dict,  # predictor column -> measured value
+                  *, context: dict | None = None,  # what the model is: dataset, image_size, target_arch, attack
+                 ) -> dict:
+    "Where a prediction leaves the regression's fitting data: predictors, their joint range, what it was fitted on."
+    am = audit_model
+    missing = [p for p in am['predictors'] if p not in measurements]
+    if missing: raise ValueError(f"measurements lack {missing}; the audit regression uses {am['predictors']}")
+    x = [float(measurements[p]) for p in am['predictors']]
+    outside = {p: (v, am['range'][p]) for p, v in zip(am['predictors'], x)
+               if not am['range'][p][0] <= v <= am['range'][p][1]}
+    problems = ['outside the range of the data the audit regression was fitted on: ' + ', '.join(
+        f"{p} = {v:.4g} (fitted on [{lo:.4g}, {hi:.4g}])" for p, (v, (lo, hi)) in outside.items())] if outside else []
+    joint = am.get('joint')  # regressions fitted before the joint range was stored have none
+    distance = float(_mahalanobis([x], joint['centre'], joint['cov'])[0]) if joint else math.nan
+    outside_joint = bool(joint) and distance > joint['max_distance'] * (1 + 1e-9)
+    if outside_joint:
+        problems.append(f"outside the joint range of its fitting data: the measurements lie at Mahalanobis distance "
+                        f"{distance:.2f} from its centre, farther than any fitted target ({joint['max_distance']:.2f})")
+    mismatched = sorted(k for k, v in (context or {}).items()
+                        if v is not None and k in am['fitted_on'] and str(v) not in am['fitted_on'][k])
+    problems += [f"{k} {context[k]!r} is not one it was fitted on ({', '.join(am['fitted_on'][k])})"
+                 for k in mismatched]
+    return {'outside': sorted(outside), 'distance': distance, 'outside_joint': outside_joint, 'mismatched': mismatched,
+            'problems': problems}
+
 # %% ../nbs/10b_regression.ipynb #c3ddee80
 def predict_leakage(audit_model: dict | str | Path | None,  # `fit_audit_model`'s dict or file (None: the packaged one)
                     measurements: dict,  # predictor column -> measured value
                     *, confidence: float = 0.95,  # level of the prediction interval
-                    extrapolation: str = 'warn',  # one of `EXTRAPOLATION`: outside the fitting range, warn/raise/ignore
+                    extrapolation: str = 'error',  # one of `EXTRAPOLATION`: off its fitting data, raise/warn/ignore
+                    context: dict | None = None,  # what the model is (`applicability`'s context)
                     samples: int = 4000,  # simulated draws of the Beta model's interval
                     seed: int = 0,  # seed of those draws
                    ) -> dict:
-    "Predicted leakage with a prediction interval (clipped to [0, 1]), and the predictors outside the fitting range."
+    "Predicted leakage with a prediction interval (clipped to [0, 1]), refused (or flagged) outside its fitting data."
     am = load_audit_model(audit_model)
     lookup({e: e for e in EXTRAPOLATION}, extrapolation, 'extrapolation mode')
-    missing = [p for p in am['predictors'] if p not in measurements]
-    if missing: raise ValueError(f"measurements lack {missing}; the audit regression uses {am['predictors']}")
-    outside = {p: (float(measurements[p]), am['range'][p]) for p in am['predictors']
-               if not am['range'][p][0] <= float(measurements[p]) <= am['range'][p][1]}
-    if outside and extrapolation != 'ignore':
-        text = (f"outside the range of the data the audit regression was fitted on: " +
-                ', '.join(f"{p} = {v:.4g} (fitted on [{lo:.4g}, {hi:.4g}])" for p, (v, (lo, hi)) in outside.items()) +
-                "; the prediction is an extrapolation")
-        if extrapolation == 'error': raise ValueError(text)
+    where = applicability(am, measurements, context=context)
+    if where['problems'] and extrapolation != 'ignore':
+        text = '; '.join(where['problems']) + '; the prediction would be an extrapolation'
+        if extrapolation == 'error':
+            raise ValueError(text + " (force it with extrapolation='warn', or `mi_audit --force`)")
         warnings.warn(text, ExtrapolationWarning)
     x = np.array([1.0] + [float(measurements[p]) for p in am['predictors']])
     params, cov = np.array(am['params']), np.array(am['cov'])
@@ -365,7 +407,8 @@ def predict_leakage(audit_model: dict | str | Path | None,  # `fit_audit_model`'
         y = rng.beta(mu * phi, (1 - mu) * phi)
         lo, hi = np.quantile(y, [0.5 - confidence / 2, 0.5 + confidence / 2]).tolist()
     return {'leakage': am['leakage'], 'predicted': min(max(mean, 0.0), 1.0), 'lo': max(lo, 0.0), 'hi': min(hi, 1.0),
-            'confidence': confidence, 'outside': sorted(outside), 'fitted_on': am['fitted_on'], 'model': am['model']}
+            'confidence': confidence, **{k: v for k, v in where.items() if k != 'problems'},
+            'fitted_on': am['fitted_on'], 'model': am['model']}
 
 # %% ../nbs/10b_regression.ipynb #a484bfaf
 def _one_thread(): torch.set_num_threads(1)
@@ -442,7 +485,9 @@ def audit(model: torch.nn.Module,  # classifier taking [0,1] images, logits over
           n: int | None = 500,  # images measured, a seeded random subset (None: all)
           seed: int = 0,  # seed of the subset and the attacks
           confidence: float = 0.95,  # level of the prediction interval
-          extrapolation: str = 'warn',  # one of `EXTRAPOLATION`
+          extrapolation: str = 'error',  # one of `EXTRAPOLATION`
+          arch: str | None = None,  # the model's architecture (a name of `models.MODELS`), checked against the fit
+          attack: str | None = None,  # the attack whose leakage is wanted (None: the one the regression was fitted on)
          ) -> dict:
     "Predicted leakage of `model` from its robust accuracies, with a prediction interval and the measurements."
     am = load_audit_model(audit_model)
@@ -452,7 +497,9 @@ def audit(model: torch.nn.Module,  # classifier taking [0,1] images, logits over
     if n is not None and check_positive_int('n', n) < len(data):
         data = data.subset(torch.randperm(len(data), generator=make_generator(seed))[:n].sort().values)
     measurements = measure_predictors(model, data, {p: am['measures'][p] for p in am['predictors']}, seed=seed)
-    result = predict_leakage(am, measurements, confidence=confidence, extrapolation=extrapolation, seed=seed)
+    context = {'dataset': data.name, 'image_size': data.image_shape[-1], 'target_arch': arch, 'attack': attack}
+    result = predict_leakage(am, measurements, confidence=confidence, extrapolation=extrapolation, seed=seed,
+                             context=context)
     return {**result, 'measurements': measurements, 'n_images': len(data)}
 
 # %% ../nbs/10b_regression.ipynb #aef90c7c
@@ -494,7 +541,10 @@ def main(argv=None) -> int:
     p.add_argument('--audit-model', default=None, help='audit regression JSON (default: the one installed, if any)')
     p.add_argument('--n', type=int, default=500, help='test images measured (a seeded random subset)')
     p.add_argument('--seed', type=int, default=0)
-    p.add_argument('--extrapolation', default='warn', choices=EXTRAPOLATION)
+    p.add_argument('--attack', default=None, help='the attack whose leakage is wanted (default: the fitted one)')
+    p.add_argument('--force', action='store_true',
+                   help='predict (with a warning) outside the fitting data, or for a data set, architecture, attack or '
+                        'image size the regression was not fitted on; without it, mi_audit refuses')
     p.add_argument('--device', default='cpu')
     p.add_argument('--json', default=None, help='also write the result to this JSON file')
     args = p.parse_args(argv)
@@ -510,8 +560,8 @@ def main(argv=None) -> int:
     model = load_checkpoint(args.checkpoint, args.arch, num_classes=data.num_classes, in_channels=data.image_shape[0],
                             image_size=data.image_shape[1]).to(args.device)
     try:
-        result = audit(model, data, audit_model=args.audit_model, n=args.n, seed=args.seed,
-                       extrapolation=args.extrapolation)
+        result = audit(model, data, audit_model=args.audit_model, n=args.n, seed=args.seed, arch=args.arch,
+                       attack=args.attack, extrapolation='warn' if args.force else 'error')
     except ValueError as e:
         print(f"mi_audit: {e}", file=sys.stderr)
         return 2
@@ -519,6 +569,8 @@ def main(argv=None) -> int:
     print(f"predicted {result['leakage']}: {result['predicted']:.3f} ({100 * result['confidence']:.0f}% prediction "
           f"interval {result['lo']:.3f} to {result['hi']:.3f}; {result['model']} regression)")
     print(f"fitted on: {json.dumps(result['fitted_on'])}")
-    if result['outside']: print(f"EXTRAPOLATION: outside the fitting range in {', '.join(result['outside'])}")
+    if result['outside'] or result['outside_joint'] or result['mismatched']:
+        print("EXTRAPOLATION (--force): " + ', '.join([*result['outside'], *(['joint range'] if result['outside_joint']
+                                                                            else []), *result['mismatched']]))
     if args.json: Path(args.json).write_text(json.dumps(result, indent=1))
     return 0

@@ -18,6 +18,7 @@ import os
 import platform
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -29,11 +30,12 @@ import mi_nonrobust
 from .core import ArtifactCache, check_positive_int, lookup
 from .figures import FIGURES, PROFILES, check_parameters, figure_parameters, repo_root
 from .pages import write_page, write_pages
-from .sidecars import format_table, read_sidecar, run_record_path, update_manifest, write_json
+from .sidecars import (format_table, read_manifest, read_sidecar, run_record_path, update_manifest,
+                                   write_json)
 
 # %% auto #0
-__all__ = ['FIXED_STAGES', 'versions', 'code_version', 'kernel_threads', 'run_figure', 'build_fixed_stages', 'figure_sweep',
-           'main']
+__all__ = ['FIXED_STAGES', 'versions', 'code_version', 'kernel_threads', 'processor_name', 'run_figure', 'build_fixed_stages',
+           'figure_sweep', 'main']
 
 # %% ../nbs/11c_runner.ipynb #9aed7cad
 def versions() -> dict:
@@ -122,6 +124,16 @@ def _peak_child_memory_mb() -> float | None:
     peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     return round(peak / (2 ** 20 if sys.platform == 'darwin' else 2 ** 10), 1)  # bytes on macOS, KB on Linux
 
+# %% ../nbs/11c_runner.ipynb #1cb8d058
+def processor_name() -> str:
+    "The processor's model name (Linux's /proc/cpuinfo), else what `platform` knows."
+    try:
+        for line in Path('/proc/cpuinfo').read_text().splitlines():
+            if line.startswith('model name'): return line.split(':', 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
 # %% ../nbs/11c_runner.ipynb #9edb4eab
 def run_figure(name: str,  # a key of `FIGURES`
                *, profile: str = 'quick',  # one of `PROFILES`
@@ -130,6 +142,7 @@ def run_figure(name: str,  # a key of `FIGURES`
                show_table: bool = True,  # print the results table
                log_output: bool = False,  # stream the notebook's output while it runs
                threads: int = 1,  # torch threads of the notebook's process (sweep workers have one each)
+               cold: bool = False,  # run from a new, empty cache (a temporary folder, removed after the run)
               ) -> dict:
     "Execute figure `name` with papermill, record it in the manifest, write its page; returns its manifest entry."
     import papermill
@@ -145,23 +158,32 @@ def run_figure(name: str,  # a key of `FIGURES`
     runs.mkdir(parents=True, exist_ok=True)
     notebook = root / spec.notebook
     if log_output: _stream_notebook_output()
+    previous = read_manifest(out_dir).get(name, {})
     # a float sum's order, hence a trained model, depends on the thread count: fixed, so that a cached stage rebuilt
     # on another machine is the same one
-    start = time.perf_counter()
-    with kernel_threads(threads):
-        executed = papermill.execute_notebook(str(notebook), str(runs / f'{name}.ipynb'), parameters=params,
-                                              cwd=str(notebook.parent), kernel_name='python3', progress_bar=False,
-                                              log_output=log_output, config=_kernel_config())
-    wall_s = round(time.perf_counter() - start, 1)
+    with contextlib.ExitStack() as stack:
+        if cold: params['cache_dir'] = stack.enter_context(tempfile.TemporaryDirectory(prefix=f'cold-{name}-'))
+        start = time.perf_counter()
+        with kernel_threads(threads):
+            executed = papermill.execute_notebook(str(notebook), str(runs / f'{name}.ipynb'), parameters=params,
+                                                  cwd=str(notebook.parent), kernel_name='python3', progress_bar=False,
+                                                  log_output=log_output, config=_kernel_config())
+        wall_s = round(time.perf_counter() - start, 1)
     sidecar = json.loads((out_dir / f'{name}.json').read_text())
     # every parameter the notebook ran with: its defaults, then what papermill injected
     effective = {k: _literal(v['default']) for k, v in figure_parameters(name).items()}
     effective.update(executed['metadata']['papermill']['parameters'])
     effective['out_dir'] = os.path.relpath(out_dir, root)  # portable between machines
+    if cold: effective['cache_dir'] = ''  # the temporary cache is gone; any cache gives the same figure
     outputs = {f: _sha256(out_dir / f) for f in sidecar['outputs'] + [f'{name}.json']}
     entry = {'notebook': spec.notebook, 'description': spec.description, 'profile': profile, 'parameters': effective,
              'device': sidecar['device'], 'threads': threads, 'versions': versions(), 'code': code_version(notebook),
              'outputs': outputs}
+    if cold:  # what the canonical, cold build cost, and on what: kept while reruns reproduce it
+        entry.update(cold=True, cold_run={'wall_s': wall_s, 'max_rss_mb': _peak_child_memory_mb(),
+                                          'processor': processor_name(), 'cores': os.cpu_count()})
+    elif previous.get('cold') and all(previous.get(k) == entry[k] for k in ('code', 'outputs', 'threads')):
+        entry.update(cold=True, cold_run=previous['cold_run'])  # a warm rerun that reproduced the cold build
     update_manifest(out_dir, name, entry)
     record = run_record_path(out_dir, name)
     run = json.loads(record.read_text()) if record.exists() else {'figure': name}
@@ -260,6 +282,8 @@ def _parser() -> argparse.ArgumentParser:
         help="rebuild a committed figure (from an empty cache unless --cache-dir) and compare its JSON with the "
              "committed one: numbers within their intervals, verdicts unchanged; exit 1 on any difference")
     add('--cache-dir', default=None, metavar='DIR', help='with --check: the cache to rebuild from')
+    add('--cold', action='store_true',
+        help='run each figure from a new, empty cache (removed after); the manifest records the cold build')
     add('--scheduler', default=None, metavar='ADDRESS',
         help='run them on the Dask cluster at ADDRESS, e.g. tcp://10.0.0.5:8786 (templates with `scheduler`)')
     return parser
@@ -313,5 +337,5 @@ def main(argv=None,  # the arguments (default: the command line's)
         skipped = sorted(set(execution) - set(overrides[name]))
         if skipped: print(f"{name}: its template has no {' or '.join(skipped)} parameter; it runs in this process")
         run_figure(name, profile=args.profile, parameters=overrides[name], out_dir=args.out_dir,
-                   log_output=not args.quiet, threads=args.threads)
+                   log_output=not args.quiet, threads=args.threads, cold=args.cold)
     return 0

@@ -64,6 +64,7 @@ def test_fig10_writes_regressions_lodo_and_audit_model(tmp_path):
     audit = load_audit_model(tmp_path / 'fig10_robust_leakage_audit_model.json')
     assert audit['predictors'] == ['clean_acc', 'robust_acc@0.1'] and audit['n'] == 8
     assert audit['fitted_on']['dataset'] == ['digits'] and audit['fitted_on']['target_arch'] == ['cnn']
+    assert audit['fitted_on']['image_size'] == ['28'] and audit['joint']['max_distance'] > 0
     assert 'digits' in audit['fitted_on']['description'] and audit['measures']['robust_acc@0.1']['eps'] == 0.1
     lo, hi = audit['range']['robust_acc@0.1']
     pred = predict_leakage(audit, {'clean_acc': audit['range']['clean_acc'][0], 'robust_acc@0.1': lo}, extrapolation='ignore')

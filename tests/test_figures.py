@@ -26,7 +26,7 @@ def test_fig0_runs_under_papermill_and_records_the_manifest(tmp_path, capfd, mon
     assert runner.code_version(figures.repo_root() / FIGURES['fig0_targets'].notebook) != ''
     monkeypatch.setattr(runner, 'code_version', lambda notebook: 'pinned')
     params = {**TINY, 'cache_dir': str(tmp_path / 'cache')}
-    entry = run_figure('fig0_targets', parameters=params, out_dir=tmp_path)
+    entry = run_figure('fig0_targets', parameters=params, out_dir=tmp_path, cold=True)  # from a new, empty cache
     sidecar = json.loads((tmp_path / 'fig0_targets.json').read_text())
     manifest = json.loads((tmp_path / 'manifest.json').read_text())
     assert set(entry['outputs']) == {'fig0_targets.png', 'fig0_targets.json'}
@@ -40,8 +40,12 @@ def test_fig0_runs_under_papermill_and_records_the_manifest(tmp_path, capfd, mon
     captured = capfd.readouterr()
     assert 'test_acc' in captured.out and 'train_s' in captured.out  # the runner prints the table, timings included
     assert 'without encryption' not in captured.err, captured.err  # the kernel runs on IPC sockets, not TCP
-    # run-to-run values stay out of the committed files, in the run record under _runs/ (gitignored)
-    timing_keys = {k for k in _keys(sidecar) | _keys(manifest) if k == 'seconds' or k.endswith(('_seconds', '_s'))}
+    # the cold build's cost is recorded with it, and the temporary cache is not
+    assert entry['cold'] is True and entry['parameters']['cache_dir'] == ''
+    assert entry['cold_run']['wall_s'] > 0 and entry['cold_run']['processor'] and entry['cold_run']['cores'] >= 1
+    # other run-to-run values stay out of the committed files, in the run record under _runs/ (gitignored)
+    kept = {k: v for k, v in manifest['fig0_targets'].items() if k != 'cold_run'}
+    timing_keys = {k for k in _keys(sidecar) | _keys(kept) if k == 'seconds' or k.endswith(('_seconds', '_s'))}
     assert not timing_keys and 'git_commit' not in entry, timing_keys
     record = json.loads(run_record_path(tmp_path, 'fig0_targets').read_text())
     assert record['git_commit'] and record['timings']['table']['0']['train_s'] > 0
@@ -54,9 +58,10 @@ def test_fig0_runs_under_papermill_and_records_the_manifest(tmp_path, capfd, mon
     # an identical rerun (models now from the cache) rewrites the committed files byte for byte
     # (through the console script, which streams the notebook's own output while it runs)
     before = {name: (tmp_path / name).read_bytes() for name in COMMITTED}
+    monkeypatch.setenv('MI_NONROBUST_CACHE', str(tmp_path / 'cache'))  # the default cache, recorded as ''
     assert main(['--only', 'fig0_targets', '--out-dir', str(tmp_path),
-                 *[a for k, v in params.items() for a in ('-p', f'{k}={json.dumps(v)}')]]) == 0
-    assert {name: (tmp_path / name).read_bytes() for name in COMMITTED} == before
+                 *[a for k, v in TINY.items() for a in ('-p', f'{k}={json.dumps(v)}')]]) == 0
+    assert {name: (tmp_path / name).read_bytes() for name in COMMITTED} == before  # the cold record kept too
     assert "'arch': 'cnn'" in capfd.readouterr().out  # the notebook's last cell (a list of dicts), streamed
 
 

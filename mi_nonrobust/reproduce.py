@@ -6,15 +6,12 @@
 from __future__ import annotations
 
 import math
-import tempfile
 from dataclasses import dataclass
-from pathlib import Path
 
 from .pages import is_resolved
-from .sidecars import read_manifest, read_sidecar
 
 # %% auto #0
-__all__ = ['TABLES', 'Difference', 'table_differences', 'compare_sidecars', 'check_figure']
+__all__ = ['TABLES', 'Difference', 'table_differences', 'compare_sidecars']
 
 # %% ../nbs/11d_reproduce.ipynb #dca579e0
 @dataclass(frozen=True)
@@ -96,28 +93,3 @@ def compare_sidecars(committed: dict,  # the committed sidecar (`sidecars.read_s
     for i, (a, b) in enumerate(zip(said, says)):
         if is_resolved(a) != is_resolved(b): out.append(Difference('verdict', f'statements[{i}]', a, b))
     return out
-
-# %% ../nbs/11d_reproduce.ipynb #e417d7f6
-def check_figure(name: str,  # a committed figure (a key of its manifest)
-                 *, figures_dir: str | Path | None = None,  # the committed figures (default: the checkout's `figures/`)
-                 cache_dir: str | Path | None = None,  # a cache to rebuild from (None: an empty one, a cold rebuild)
-                 threads: int = 1,  # torch threads of the figure's process, as `run_figure`
-                 log_output: bool = False,  # stream the notebook's output
-                ) -> list:
-    "Rebuild figure `name` as its manifest records it and return every `Difference` from the committed JSON."
-    from mi_nonrobust.runner import run_figure
-    from mi_nonrobust.figures import repo_root
-    figures_dir = Path(figures_dir) if figures_dir is not None else repo_root() / 'figures'
-    manifest = read_manifest(figures_dir)
-    if name not in manifest:
-        raise ValueError(f"{name!r} has no committed manifest entry in {figures_dir}; committed figures: "
-                         f"{', '.join(sorted(manifest))}")
-    entry = manifest[name]
-    committed = read_sidecar(figures_dir, name, timings=False)
-    with tempfile.TemporaryDirectory(prefix=f'check-{name}-') as tmp:
-        parameters = {k: v for k, v in entry['parameters'].items() if k not in ('out_dir', 'fig_id', 'profile')}
-        parameters['cache_dir'] = str(cache_dir) if cache_dir is not None else str(Path(tmp) / 'cache')
-        run_figure(name, profile=entry.get('profile', 'quick'), parameters=parameters, out_dir=Path(tmp) / 'out',
-                   show_table=False, log_output=log_output, threads=threads)
-        rebuilt = read_sidecar(Path(tmp) / 'out', name, timings=False)
-    return compare_sidecars(committed, rebuilt)

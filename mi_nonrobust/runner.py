@@ -30,12 +30,13 @@ import mi_nonrobust
 from .core import ArtifactCache, check_positive_int, lookup
 from .figures import FIGURES, PROFILES, check_parameters, figure_parameters, repo_root
 from .pages import write_page, write_pages
+from .reproduce import compare_sidecars
 from .sidecars import (format_table, read_manifest, read_sidecar, run_record_path, update_manifest,
                                    write_json)
 
 # %% auto #0
 __all__ = ['FIXED_STAGES', 'versions', 'code_version', 'kernel_threads', 'processor_name', 'run_figure', 'build_fixed_stages',
-           'figure_sweep', 'main']
+           'figure_sweep', 'check_figure', 'main']
 
 # %% ../nbs/11c_runner.ipynb #9aed7cad
 def versions() -> dict:
@@ -246,6 +247,29 @@ def figure_sweep(specs: list,  # the figure's `experiments.ExperimentSpec`s
     return sweep(specs, cache=cache, references=references, workers=workers, scheduler=scheduler or None,
                  show_progress=show_progress)
 
+# %% ../nbs/11c_runner.ipynb #792b2c46
+def check_figure(name: str,  # a committed figure (a key of its manifest)
+                 *, figures_dir: str | Path | None = None,  # the committed figures (default: the checkout's `figures/`)
+                 cache_dir: str | Path | None = None,  # a cache to rebuild from (None: an empty one, a cold rebuild)
+                 threads: int = 1,  # torch threads of the figure's process, as `run_figure`
+                 log_output: bool = False,  # stream the notebook's output
+                ) -> list:
+    "Rebuild figure `name` as its manifest records it and return every `Difference` from the committed JSON."
+    figures_dir = Path(figures_dir) if figures_dir is not None else repo_root() / 'figures'
+    manifest = read_manifest(figures_dir)
+    if name not in manifest:
+        raise ValueError(f"{name!r} has no committed manifest entry in {figures_dir}; committed figures: "
+                         f"{', '.join(sorted(manifest))}")
+    entry = manifest[name]
+    committed = read_sidecar(figures_dir, name, timings=False)
+    with tempfile.TemporaryDirectory(prefix=f'check-{name}-') as tmp:
+        parameters = {k: v for k, v in entry['parameters'].items() if k not in ('out_dir', 'fig_id', 'profile')}
+        parameters['cache_dir'] = str(cache_dir) if cache_dir is not None else str(Path(tmp) / 'cache')
+        run_figure(name, profile=entry.get('profile', 'quick'), parameters=parameters, out_dir=Path(tmp) / 'out',
+                   show_table=False, log_output=log_output, threads=threads)
+        rebuilt = read_sidecar(Path(tmp) / 'out', name, timings=False)
+    return compare_sidecars(committed, rebuilt)
+
 # %% ../nbs/11c_runner.ipynb #e191ef77
 def _parse_assignment(text: str,  # `name=value`
                      ) -> tuple:
@@ -309,7 +333,6 @@ def main(argv=None,  # the arguments (default: the command line's)
         print('\n'.join(str(p) for p in written))
         return 0
     if args.check:
-        check_figure = importlib.import_module('mi_nonrobust.reproduce').check_figure
         try:
             lookup(FIGURES, args.check, 'figure')
             found = check_figure(args.check, figures_dir=args.out_dir, cache_dir=args.cache_dir, threads=args.threads,

@@ -1,8 +1,7 @@
 """The reproduction check end to end: a tiny figure checked against itself, then against a tampered committed copy."""
 import json
 
-from mi_nonrobust.reproduce import check_figure
-from mi_nonrobust.runner import main, run_figure
+from mi_nonrobust.runner import check_figure, main, run_figure
 
 TINY = dict(dataset='digits', image_size=28, private_classes=[0, 1, 2, 3, 4], seeds=[0, 1], targets=['standard', 'AT-AT'],
             n_private_per_class=40, n_eval=300, target_epochs=2, eval_epochs=2, prior_epochs=1, prior_width=8,

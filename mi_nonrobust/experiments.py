@@ -41,10 +41,10 @@ from .train import TrainConfig, TrainResult, evaluate, model_spec, train_cached
 
 # %% auto #0
 __all__ = ['JUDGE_MIN_PER_CLASS', 'EMBED_STAGE', 'METRICS_STAGE', 'TARGET_METRICS_STAGE', 'SPACE_SUFFIX', 'PRDC_K',
-           'REAL_REFERENCES', 'ExperimentData', 'judge_source', 'experiment_split', 'TargetPlan', 'plan_target',
-           'target_training', 'train_target', 'train_evaluator', 'train_judge', 'train_attacker_prior', 'invert_target',
-           'eps_name', 'image_metrics', 'defense_params', 'run_experiment', 'reference_rows', 'split_key', 'summarize',
-           'experiment_job', 'references_job', 'sweep', 'bench_sweep']
+           'PRDC_COLUMNS', 'REAL_REFERENCES', 'ExperimentData', 'judge_source', 'experiment_split', 'TargetPlan',
+           'plan_target', 'target_training', 'train_target', 'train_evaluator', 'train_judge', 'train_attacker_prior',
+           'invert_target', 'eps_name', 'image_metrics', 'defense_params', 'run_experiment', 'reference_rows',
+           'split_key', 'summarize', 'experiment_job', 'references_job', 'sweep', 'bench_sweep']
 
 # %% ../nbs/10_experiments.ipynb #c22b8326
 def _halves(ds) -> tuple:
@@ -308,6 +308,7 @@ def _target_metrics(spec, parts, target) -> dict:
 
 SPACE_SUFFIX = {'features': 'feat', 'pixels': 'pixel'}
 PRDC_K = 3  # the neighbours of PRDC in rows, as in the paper's reference code
+PRDC_COLUMNS = tuple(f'prdc_{k}' for k in PRDC_KEYS)  # a row's PRDC columns (class means), beside KNN in tables
 
 
 def image_metrics(spec: ExperimentSpec,  # the experiment whose private data and evaluation model judge the images
@@ -348,7 +349,7 @@ def image_metrics(spec: ExperimentSpec,  # the experiment whose private data and
                                     labels.cpu(), k=PRDC_K, pooled=False).class_mean
     else:
         prdc_means = dict.fromkeys(PRDC_KEYS, math.nan)
-    row.update({f'prdc_{key}': value for key, value in prdc_means.items()})
+    row.update({f'prdc_{key}': prdc_means[key] for key in PRDC_KEYS})
     for space, suffix in SPACE_SUFFIX.items():
         # features of a judge that saw neither the training nor the holdout images: for the evaluation model, which
         # trained on the former, training images sit nearer their class than held-out ones, whatever the query

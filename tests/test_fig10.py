@@ -7,7 +7,7 @@ import shutil
 import pytest
 
 from mi_nonrobust.figures import run_figure
-from mi_nonrobust.regression import default_audit_model_path, load_audit_model, predict_leakage
+from mi_nonrobust.audit import default_audit_model_path, load_audit_model, predict_leakage
 
 TARGETS = ['standard', 'AT-AT', 'MID', 'NegLS']
 # the attacker's prior on the other five classes: no surrogate and no public reference, so fewer rows to score

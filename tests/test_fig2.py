@@ -30,6 +30,7 @@ def test_fig2_writes_figure_sidecar_and_manifest(tmp_path):
         assert 0 <= r['acc1'] <= 1 and r['knn_feat'] >= 0 and 0 <= r['holdout_pixel'] <= 1
         assert r['holdout_feat_lo'] <= r['holdout_feat'] <= r['holdout_feat_hi']
         assert 'acc5' not in r  # 5 classes: Acc@5 would be 1 by construction
+        assert {'prdc_precision', 'prdc_recall', 'prdc_density', 'prdc_coverage'} <= set(r)  # beside KNN
     numbers = sidecar['numbers']
     assert len(numbers['per_seed']) == 2 * 6 and {r['seed'] for r in numbers['per_seed']} == {0, 1}
     assert all('seconds' not in r for r in numbers['per_seed'])  # run-to-run timings stay out of committed files

@@ -10,7 +10,9 @@ env:
 	bash tools/setup_env.sh
 
 demo: env
-	.venv/bin/mi_figures --profile quick --only fig0_targets fig2_headline --out-dir figures/demo --workers $(WORKERS)
+	.venv/bin/mi_figures --profile quick --only fig0_targets --out-dir figures/demo -p n_private_per_class=1000
+	.venv/bin/mi_figures --profile quick --only fig2_headline --out-dir figures/demo --workers $(WORKERS) \
+		-p 'seeds=[0, 1, 2]' -p 'targets=["standard", "AT-AT"]'
 	.venv/bin/python -m mi_nonrobust.bench train
 
 test: env

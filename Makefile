@@ -12,7 +12,7 @@ env:
 demo: env
 	.venv/bin/mi_figures --profile quick --only fig0_targets --out-dir figures/demo -p n_private_per_class=1000
 	.venv/bin/mi_figures --profile quick --only fig2_headline --out-dir figures/demo --workers $(WORKERS) \
-		-p 'seeds=[0, 1, 2]' -p 'targets=["standard", "AT-AT"]'
+		-p 'seeds=[0, 1, 2]' -p 'targets=["standard", "AT-AT"]' -p replicate=target
 	.venv/bin/python -m mi_nonrobust.bench train
 
 test: env

@@ -18,7 +18,7 @@ from .core import check_number
 # %% auto #0
 __all__ = ['EXACT_MAX_SEEDS', 'P_ADJUSTMENTS', 'REFERENCE_LABELS', 'CALIBRATION_REFERENCES', 'mean_ci', 'sign_flip_p',
            'paired_difference', 'seed_summary', 'paired_table', 'adjusted_p_values', 'adjust_p', 'ordering',
-           'reference_specs', 'label_order', 'ci_text', 'with_ci', 'ci_columns', 'calibration_table',
+           'variance_split', 'reference_specs', 'label_order', 'ci_text', 'with_ci', 'ci_columns', 'calibration_table',
            'calibrated_spaces']
 
 # %% ../nbs/10a_analysis.ipynb #bdaa22db
@@ -179,6 +179,36 @@ def ordering(row,  # a row of `paired_table` or `adjust_p` (dict or Series)
     if not row['resolved']: return f"{row['metric']}: {row['label']} vs {row['baseline']} not resolved ({ci}, {tests})"
     word = 'higher' if row['diff'] > 0 else 'lower'
     return f"{row['metric']}: {row['label']} {word} than {row['baseline']} ({ci}, {tests})"
+
+# %% ../nbs/10a_analysis.ipynb #e1bd6a5c
+def variance_split(full: pd.DataFrame,  # per-seed rows over full replicates (every stage redrawn by the seed)
+                   target_only: pd.DataFrame,  # per-seed rows of the same labels with the measuring stages held fixed
+                   *, metrics: list,  # the metrics to split
+                   by: tuple = ('label',),  # the columns naming a group (a target, a reference)
+                   confidence: float = 0.95,  # of the share's interval
+                  ) -> pd.DataFrame:
+    "Per group and metric: the seeds' variance over full replicates and over target-only ones, and the measuring share."
+    level = _check_confidence(confidence)
+    rows = []
+    for key, whole in full.groupby(list(by), sort=False):
+        key = key if isinstance(key, tuple) else (key,)
+        mask = np.logical_and.reduce([target_only[c] == v for c, v in zip(by, key)])
+        fixed = target_only[mask]
+        for m in metrics:
+            a, b = whole[m].dropna().to_numpy(float), fixed[m].dropna().to_numpy(float) if len(fixed) else np.array([])
+            row = {**dict(zip(by, key)), 'metric': m, 'n_full': len(a), 'n_target_only': len(b),
+                   'var_full': np.var(a, ddof=1) if len(a) > 1 else math.nan,
+                   'var_target_only': np.var(b, ddof=1) if len(b) > 1 else math.nan}
+            ratio = row['var_target_only'] / row['var_full'] if row['var_full'] > 0 else math.nan
+            lo_ratio = hi_ratio = math.nan
+            if math.isfinite(ratio):  # CI of var_target_only / var_full: the sample ratio over F quantiles
+                d1, d2 = len(b) - 1, len(a) - 1
+                lo_ratio = ratio / scipy.stats.f.ppf(1 - (1 - level) / 2, d1, d2)
+                hi_ratio = ratio / scipy.stats.f.ppf((1 - level) / 2, d1, d2)
+            clip = lambda v: float(min(1.0, max(0.0, v))) if math.isfinite(v) else math.nan
+            rows.append({**row, 'measuring_share': clip(1 - ratio), 'measuring_share_lo': clip(1 - hi_ratio),
+                         'measuring_share_hi': clip(1 - lo_ratio)})
+    return pd.DataFrame(rows)
 
 # %% ../nbs/10a_analysis.ipynb #2fd6b4dc
 REFERENCE_LABELS = ('surrogate', 'prior samples', 'real: unseen private', 'real: attacker public')

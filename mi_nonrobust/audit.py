@@ -27,6 +27,7 @@ from .core import ArtifactCache, atomic_write, check_positive_int, fingerprint, 
 from .data import ImageDataset
 from .experiments import CacheProbe, _worker_parts, eps_name, train_target
 from .regression import design_matrix, fit_leakage
+from .specs import measuring_seed
 
 # %% auto #0
 __all__ = ['PAPER_RADII', 'SEPARATING_RADII', 'AUDIT_MEASURES', 'EXTRAPOLATION', 'apgd_column', 'ExtrapolationWarning',
@@ -207,7 +208,7 @@ def _one_thread(): torch.set_num_threads(1)
 def target_apgd(spec,  # an `experiments.ExperimentSpec` whose target a sweep trained (read from the cache)
                 *, eps: list,  # Linf radii, [0,1] units
                 steps: int,  # APGD-CE iterations
-                n_images: int,  # private test images measured: a seeded subset, the same for every target of a split
+                n_images: int,  # private test images measured: a subset drawn per replicate (`specs.measuring_seed`)
                 cache_root: str | Path | None = None,  # the artifact cache's folder (None: the default one)
                ) -> dict:
     "APGD-CE robust accuracy of the target of `spec` at every radius of `eps`, by `apgd_column`, each radius cached."
@@ -216,7 +217,8 @@ def target_apgd(spec,  # an `experiments.ExperimentSpec` whose target a sweep tr
     cache = ArtifactCache(Path(cache_root)) if cache_root is not None else ArtifactCache()
     parts = _worker_parts(spec)  # the split, loaded once per process
     test = parts.private_test
-    data = test.subset(torch.randperm(len(test), generator=make_generator(0))[:n_images].sort().values)
+    draw = make_generator(measuring_seed(spec))  # the same subset for every target of a replicate
+    data = test.subset(torch.randperm(len(test), generator=draw)[:n_images].sort().values)
     model = train_target(spec, parts, cache=CacheProbe(cache.root))  # a missing target is an error, not a retraining
     base = {'model': fingerprint(model.state_dict()), 'data': fingerprint(data), 'norm': 'linf', 'steps': steps,
             'seed': spec.seed, 'code': _adversarial_module.ADVERSARIAL_STAGE}  # the key of every radius but its eps

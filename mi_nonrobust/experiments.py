@@ -43,8 +43,8 @@ from .train import TrainConfig, TrainResult, evaluate, model_spec, train_cached
 __all__ = ['JUDGE_MIN_PER_CLASS', 'EMBED_STAGE', 'METRICS_STAGE', 'TARGET_METRICS_STAGE', 'SPACE_SUFFIX', 'PRDC_K',
            'PRDC_COLUMNS', 'REAL_REFERENCES', 'ExperimentData', 'judge_source', 'experiment_split', 'TargetPlan',
            'plan_target', 'target_training', 'train_target', 'train_evaluator', 'train_judge', 'train_attacker_prior',
-           'invert_target', 'eps_name', 'image_metrics', 'defense_params', 'run_experiment', 'reference_rows',
-           'split_key', 'summarize', 'experiment_job', 'references_job', 'sweep', 'bench_sweep']
+           'attacker_prior_key', 'invert_target', 'eps_name', 'image_metrics', 'defense_params', 'run_experiment',
+           'reference_rows', 'split_key', 'summarize', 'experiment_job', 'references_job', 'sweep', 'bench_sweep']
 
 # %% ../nbs/10_experiments.ipynb #c22b8326
 def _halves(ds) -> tuple:
@@ -225,6 +225,11 @@ def train_attacker_prior(spec: ExperimentSpec, parts: ExperimentData, *,
     if spec.prior == 'none': return None
     return train_prior_cached(parts.public, _prior_config(spec), cache=cache)
 
+
+def attacker_prior_key(spec: ExperimentSpec, parts: ExperimentData) -> dict | None:
+    "The cache key of `train_attacker_prior(spec, parts)` (None when the spec's attack uses no prior)."
+    return None if spec.prior == 'none' else prior_spec(parts.public, _prior_config(spec))
+
 # %% ../nbs/10_experiments.ipynb #9e91a9f2
 # the versions of what the experiment's own cached stages compute (see `core.stage_version`)
 EMBED_STAGE = stage_version('eval_features', 1)  # an image set embedded by the evaluation model or the judge
@@ -248,8 +253,7 @@ def _make_attack(spec):
 
 
 def _reconstruction_key(spec, parts, plan):
-    prior = None if spec.prior == 'none' else prior_spec(parts.public, _prior_config(spec))
-    key = {'target': plan.key, 'prior': prior, 'attack': spec.attack,
+    key = {'target': plan.key, 'prior': attacker_prior_key(spec, parts), 'attack': spec.attack,
            'hyperparameters': _make_attack(spec).hyperparameters(), 'n_per_class': spec.n_per_class,
            'code': inversion_version(spec.attack)}
     if prior_kind(spec.attack) not in ('none', 'gan'):  # target-dependent priors: their stages' configurations

@@ -20,6 +20,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import matplotlib
@@ -36,7 +37,7 @@ from .sidecars import (format_table, read_manifest, read_sidecar, run_record_pat
 
 # %% auto #0
 __all__ = ['FIXED_STAGES', 'versions', 'code_version', 'kernel_threads', 'processor_name', 'run_figure', 'build_fixed_stages',
-           'figure_sweep', 'check_figure', 'main']
+           'figure_sweep', 'ReplicateStages', 'replicate_stages', 'check_figure', 'main']
 
 # %% ../nbs/11c_runner.ipynb #9aed7cad
 def versions() -> dict:
@@ -246,6 +247,28 @@ def figure_sweep(specs: list,  # the figure's `experiments.ExperimentSpec`s
     sweep = importlib.import_module('mi_nonrobust.experiments').sweep
     return sweep(specs, cache=cache, references=references, workers=workers, scheduler=scheduler or None,
                  show_progress=show_progress)
+
+# %% ../nbs/11c_runner.ipynb #d6e7b783
+@dataclass(frozen=True)
+class ReplicateStages:
+    "What every experiment of one replicate shares: its split, the attacker's prior, the evaluation model, the judge."
+    parts: object  # the replicate's `experiments.ExperimentData`
+    prior: object  # its `priors.GANPrior` (None when the spec's attacker uses no prior)
+    prior_key: dict | None  # the prior's cache key (what reconstructions are cached under)
+    evaluator: torch.nn.Module  # the evaluation model (attack accuracy)
+    judge: torch.nn.Module  # the judge (feature space of the leakage measures)
+
+
+def replicate_stages(spec,  # an `experiments.ExperimentSpec` of the replicate
+                     *, cache: ArtifactCache,  # where the stages are kept
+                    ) -> ReplicateStages:
+    "The split, prior, evaluation model and judge of `spec`'s replicate (`spec.seed` under replicate='full')."
+    experiments = importlib.import_module('mi_nonrobust.experiments')
+    parts = experiments.experiment_split(spec)
+    return ReplicateStages(parts=parts, prior=experiments.train_attacker_prior(spec, parts, cache=cache),
+                           prior_key=experiments.attacker_prior_key(spec, parts),
+                           evaluator=experiments.train_evaluator(spec, parts, cache=cache),
+                           judge=experiments.train_judge(spec, parts, cache=cache))
 
 # %% ../nbs/11c_runner.ipynb #792b2c46
 def check_figure(name: str,  # a committed figure (a key of its manifest)

@@ -53,6 +53,15 @@ def test_fig10_writes_regressions_lodo_and_audit_model(tmp_path):
     # per-family fits: two rows per family are too few for a line, said in words; residuals of every family
     assert all('error' in f and 'needs more targets' in f['error'] for f in numbers['family_fits'])
     assert {r['family'] for r in numbers['family_residuals']} == {'none', 'adversarial', 'dependency', 'gradient_suppression'}
+    # every sentence rests on a test of one Benjamini-Hochberg family: slopes, clean coefficients, family residuals
+    tests = numbers['tests']
+    assert {t['test'] for t in tests} == {'slope', 'clean adds', 'family residual'}
+    finite = [t for t in tests if math.isfinite(t['p'])]  # a leakage without variance has no test (NaN p)
+    assert finite and all(t['adjustment'] == f'bh over {len(finite)}' for t in tests)
+    assert all(t['p_adjusted'] >= t['p'] for t in finite)
+    assert all(t['resolved'] == (t['p_adjusted'] < 0.05) for t in tests)  # NaN is never resolved
+    off = {(r['leakage'], r['family']): r['off_line'] for r in numbers['family_residuals']}
+    assert all(off[t['leakage'], t['term']] == t['resolved'] for t in tests if t['test'] == 'family residual')
 
     # leave-one-defense-out: every target predicted by a fit on the other defenses
     lodo = numbers['lodo']

@@ -13,8 +13,8 @@ TINY = dict(dataset='digits', image_size=28, private_classes=[0, 1, 2, 3, 4], se
 
 
 def test_fig2_writes_figure_sidecar_and_manifest(tmp_path):
-    entry = run_figure('fig2_headline', parameters={**TINY, 'cache_dir': str(tmp_path / 'cache')}, out_dir=tmp_path,
-                       show_table=False)
+    entry = run_figure('fig2_headline', parameters={**TINY, 'variance_seeds': [0, 1], 'cache_dir': str(tmp_path / 'cache')},
+                       out_dir=tmp_path, show_table=False)
     sidecar = json.loads((tmp_path / 'fig2_headline.json').read_text())
     assert set(entry['outputs']) == {'fig2_headline.png', 'fig2_headline.json'}
     assert entry['parameters']['targets'] == ['standard', 'AT-AT'] and entry['parameters']['attack_steps'] == 10
@@ -51,6 +51,13 @@ def test_fig2_writes_figure_sidecar_and_manifest(tmp_path):
     assert {c['reference'] for c in numbers['calibration']} == {'prior samples', 'real: unseen private',
                                                                 'real: attacker public'}
     assert all(math.isfinite(p['diff']) for p in numbers['paired'])
+    # the variance split: every target and compared metric, both variances over the two seeds, a share in [0, 1]
+    split = numbers['variance_split']
+    assert {(r['label'], r['metric']) for r in split} >= {('standard', 'acc1'), ('AT-AT', 'holdout_feat')}
+    assert all(r['n_full'] == 2 and r['n_target_only'] == 2 for r in split)
+    for r in split:
+        if math.isfinite(r['measuring_share']):
+            assert 0 <= r['measuring_share_lo'] <= r['measuring_share'] <= r['measuring_share_hi'] <= 1
 
 
 def test_fig2_refuses_unknown_targets(tmp_path):

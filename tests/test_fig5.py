@@ -3,6 +3,7 @@ import json
 import math
 
 from mi_nonrobust.figures import run_figure
+from mi_nonrobust.specs import REPLICATE_NOTES
 
 TINY = dict(dataset='digits', image_size=28, private_classes=[0, 1, 2, 3, 4], seeds=[0, 1], n_private_per_class=8,
             n_eval=300, target_epochs=3, target_batch_size=8, eval_epochs=1, prior_epochs=1, prior_width=8,
@@ -37,3 +38,5 @@ def test_fig5_writes_figures_sidecar_and_manifest(tmp_path):
     assert len(numbers['statements']) == len(numbers['paired'])
     assert all(math.isfinite(p['diff']) for p in numbers['paired'])
     assert set(numbers['calibrated_spaces']) == {'pixel', 'feat'}
+    # every seed a full replicate by default: its own split, permutation, prior, evaluation model and judge
+    assert numbers['fixed'].startswith(REPLICATE_NOTES['full']) and 'permutation too' in numbers['fixed']

@@ -4,6 +4,7 @@ import json
 import math
 
 from mi_nonrobust.figures import run_figure
+from mi_nonrobust.specs import REPLICATE_NOTES
 
 TINY = dict(dataset='digits', image_size=28, private_classes=[0, 1, 2, 3, 4], seeds=[0, 1], n_private_per_class=60,
             lam=0.05, lambdas=[0.01], target_epochs=6, target_batch_size=32, change_threshold_epoch=4, mask_init=0.02,
@@ -36,6 +37,7 @@ def test_fig6_writes_figures_sidecar_and_manifest(tmp_path):
         assert standard['pixels_infinite'] == 0 and standard['cramer_rao_infinite'] == 0
         assert 0 < standard['pixel_bound_median'] < math.inf
     assert {seed for _, seed in bounds} == {0}
+    assert numbers['fixed'].startswith(REPLICATE_NOTES['full'])  # each seed its own split, prior, evaluator, judge
     sweep = {r['lam'] for r in numbers['lambda_sweep']}
     assert sweep == {0.01, 0.05} and all(0 <= r['kept_fraction'] <= 1 for r in numbers['lambda_sweep'])
     assert len(numbers['per_seed']) == 2 * 5 and {r['seed'] for r in numbers['per_seed']} == {0, 1}

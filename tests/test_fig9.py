@@ -63,9 +63,13 @@ def test_fig9_writes_curve_fisher_parameters_and_reading(tmp_path):
     # one sentence per comparison, then one per slope over the curve
     assert len(numbers['statements']) == len(numbers['paired']) + len(numbers['slopes'])
     assert [s['metric'] for s in numbers['slopes']] == ['clean_acc', 'acc1', 'holdout_pixel', 'holdout_feat']
-    assert all(s['n'] == 2 and s['lo'] <= s['slope'] <= s['hi'] for s in numbers['slopes'])
+    assert all(s['n'] == 2 and s['lo'] <= s['diff'] <= s['hi'] for s in numbers['slopes'])
+    # the slopes are tested like the paired differences, in the same Benjamini-Hochberg family
+    family = len(numbers['paired']) + len(numbers['slopes'])
+    assert all(s['adjustment'] == f'bh over {family}' and s['resolved'] == (s['p_adjusted'] < 0.05)
+               for s in [*numbers['slopes'], *numbers['paired']])
     # a curve flat in every seed (acc@1 at chance after 10 steps, say) has slope 0, not a trend of floating-point noise
-    assert all(not s['resolved'] for s in numbers['slopes'] if s['slope'] == s['lo'] == s['hi'] == 0)
+    assert all(not s['resolved'] for s in numbers['slopes'] if s['diff'] == s['lo'] == s['hi'] == 0)
     reading = {r['label']: r for r in numbers['reading']}
     assert list(reading) == LABELS[1:] and reading['TL-DMI k0']['freezing_protects'] is None
     assert isinstance(reading['TL-DMI k4']['freezing_protects'], bool)

@@ -20,3 +20,8 @@ python -c "import importlib, pkgutil, mi_nonrobust as m; [importlib.import_modul
 echo "nbdev_test:"
 timeout 1200 nbdev_test --n_workers 2 --timing
 python -m pytest -q tests
+
+# the reproduction check: a committed figure rebuilt from an empty cache must match its JSON (numbers within their
+# replicate intervals, every verdict unchanged); every difference is printed
+echo "reproduction check:"
+timeout 1800 mi_figures --check fig2e_digits --quiet

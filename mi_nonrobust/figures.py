@@ -128,8 +128,8 @@ FIGURES = {
         description='AT&T faces at 32 px, 20 private identities, attacker prior on the other 20 identities: standard '
                     'and adversarially trained targets against the same references',
         setting=dict(FIG2_FACES, targets=['standard', 'AT', 'AT robust']), paper=dict(device='auto')),
-    # the headline on scikit-learn's digits over 8 full replicates: small enough for CI to rebuild it from an empty cache
-    # and check it against the committed JSON (`mi_figures --check fig2e_digits`)
+    # the headline on scikit-learn's digits over 8 full replicates: small enough for CI to rebuild it from an empty
+    # cache and check it against the committed JSON (`mi_figures --check fig2e_digits`)
     'fig2e_digits': FigureSpec(
         notebook='nbs/figs/fig2_headline.ipynb',
         description="scikit-learn's digits at 28 px, 10 classes, idealised attacker, 8 full replicates: standard and "

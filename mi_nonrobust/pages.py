@@ -13,7 +13,7 @@ from pathlib import Path
 
 from .core import atomic_write, lookup
 from .figures import FIGURES, repo_root
-from .sidecars import read_manifest, read_sidecar, run_record_path, update_manifest, write_sidecar
+from .sidecars import read_manifest, read_sidecar, update_manifest, write_sidecar
 
 # %% auto #0
 __all__ = ['KEY_COLUMNS', 'LEAKAGE', 'md_value', 'md_table', 'template_markdown', 'template_question', 'relink', 'is_resolved',
@@ -95,9 +95,8 @@ def is_resolved(statement: str,  # one of a sidecar's `numbers.statements`
 # %% ../nbs/11b_pages.ipynb #c2c069f3
 def cost_lines(entry: dict,  # the figure's manifest entry
                numbers: dict,  # the sidecar's `numbers`
-               run: dict | None,  # the run record of the last run (`sidecars.run_record_path`), if any
               ) -> list:
-    "Markdown lines on what figure cost to make."
+    "Markdown lines on what figure cost to make, from committed files only (a page is the same in every checkout)."
     where = [f'{what} `{entry[key]}`' for key, what in (('profile', 'profile'), ('device', 'device')) if entry.get(key)]
     if entry.get('threads'): where.append(f"{entry['threads']} torch thread(s) per process")
     lines = [f"- {', '.join(where)}"] if where else []
@@ -112,13 +111,9 @@ def cost_lines(entry: dict,  # the figure's manifest entry
         lines.append(f"- built from an empty cache: wall time {cold['wall_s'] / 60:.1f} min{memory}, on "
                      f"{cold.get('cores', '?')} cores of {cold.get('processor', 'an unrecorded processor')}")
     else:
-        lines.append('- not built from an empty cache (its stages came from a cache of earlier runs)')
-    if run and 'wall_s' in run:
-        memory = f", peak memory {run['max_rss_mb']:.0f} MB" if run.get('max_rss_mb') else ''
-        lines.append(f"- last run in this checkout: wall time {run['wall_s'] / 60:.1f} min{memory}")
-    else:
-        lines.append('- wall time and memory: not in the committed files (a run writes them to '
-                     '`_runs/<fig_id>.run.json`, which git ignores)')
+        lines.append('- not built from an empty cache (its stages came from a cache of earlier runs); its wall time '
+                     'and memory are not in the committed files (each run writes them to `_runs/<fig_id>.run.json`, '
+                     'which git ignores)')
     return lines
 
 # %% ../nbs/11b_pages.ipynb #9e596c69
@@ -154,7 +149,6 @@ def figure_page(fig_id: str,  # the figure's name
                 sidecar: dict,  # its sidecar (`sidecars.read_sidecar(..., timings=False)`)
                 entry: dict | None = None,  # its manifest entry
                 *, template: list = (),  # its template's markdown cells, links already right for the page's folder
-                run: dict | None = None,  # the run record of its last run, if any
                 links: dict | None = None,  # relative links to `readme` and `template` from the page's folder
                ) -> str:
     "The markdown of the results page of figure `fig_id`."
@@ -209,7 +203,7 @@ def figure_page(fig_id: str,  # the figure's name
     if len(template) > 1:
         parts += ['## How the figure is made and read'] + list(template[1:])
     parts.append(checkpoint_line(numbers))
-    parts += ['## Cost', '\n'.join(cost_lines({'device': sidecar.get('device'), **entry}, numbers, run))]
+    parts += ['## Cost', '\n'.join(cost_lines({'device': sidecar.get('device'), **entry}, numbers))]
     parameters = entry.get('parameters') or sidecar.get('parameters', {})
     parts += ['## Parameters', md_table([{'parameter': k, 'value': f'`{json.dumps(v, ensure_ascii=False)}`'}
                                          for k, v in sorted(parameters.items())])]
@@ -232,11 +226,9 @@ def render_page(out_dir: str | Path,  # the folder of the figures' outputs (side
     notebook = entry.get('notebook') or lookup(FIGURES, fig_id, 'figure').notebook
     entry = {'notebook': notebook, **entry}
     template = [relink(c, (root / notebook).parent, out_dir) for c in template_markdown(root / notebook)]
-    record = run_record_path(out_dir, fig_id)
-    run = json.loads(record.read_text()) if record.exists() else None
     links = {'readme': Path(os.path.relpath(root / 'README.md', out_dir)).as_posix(),
              'template': Path(os.path.relpath(root / notebook, out_dir)).as_posix()}
-    return figure_page(fig_id, sidecar, entry, template=template, run=run, links=links)
+    return figure_page(fig_id, sidecar, entry, template=template, links=links)
 
 # %% ../nbs/11b_pages.ipynb #7152ac96
 def write_page(out_dir: str | Path,  # the folder of the figures' outputs (sidecars, manifest)

@@ -49,12 +49,12 @@ def test_fig0_runs_under_papermill_and_records_the_manifest(tmp_path, capfd, mon
     assert not timing_keys and 'git_commit' not in entry, timing_keys
     record = json.loads(run_record_path(tmp_path, 'fig0_targets').read_text())
     assert record['git_commit'] and record['timings']['table']['0']['train_s'] > 0
-    assert record['wall_s'] > 0 and record['max_rss_mb'] > 0  # the cost of the run, on its page only
+    assert record['wall_s'] > 0 and record['max_rss_mb'] > 0  # the cost of the run, in its ignored run record
     assert read_sidecar(tmp_path, 'fig0_targets')['table'][0]['train_s'] > 0
     page = (tmp_path / 'fig0_targets.md').read_text()  # the runner wrote the results page
     assert page.splitlines()[2] == '# fig0_targets: target and evaluation classifiers'
     assert '![fig0_targets.png](fig0_targets.png)' in page and '| target | cnn |' in page
-    assert '- last run in this checkout: wall time' in page
+    assert '- built from an empty cache: wall time' in page  # the committed cold build; nothing from _runs/
     # an identical rerun (models now from the cache) rewrites the committed files byte for byte
     # (through the console script, which streams the notebook's own output while it runs)
     before = {name: (tmp_path / name).read_bytes() for name in COMMITTED}

@@ -195,7 +195,7 @@ def variance_split(full: pd.DataFrame,  # per-seed rows over full replicates (ev
         mask = np.logical_and.reduce([target_only[c] == v for c, v in zip(by, key)])
         fixed = target_only[mask]
         for m in metrics:
-            a, b = whole[m].dropna().to_numpy(float), fixed[m].dropna().to_numpy(float) if len(fixed) else np.array([])
+            a, b = whole[m].dropna().to_numpy(float), fixed[m].dropna().to_numpy(float)
             row = {**dict(zip(by, key)), 'metric': m, 'n_full': len(a), 'n_target_only': len(b),
                    'var_full': np.var(a, ddof=1) if len(a) > 1 else math.nan,
                    'var_target_only': np.var(b, ddof=1) if len(b) > 1 else math.nan}

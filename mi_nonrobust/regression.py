@@ -57,12 +57,21 @@ def design_matrix(table: pd.DataFrame,  # one row per target
     return keep, X, data.loc[keep, leakage].astype(np.float64)
 
 
-def _fit(X: pd.DataFrame, y: pd.Series, model: str):
+def _fit(X: pd.DataFrame, y: pd.Series, model: str,
+         clusters: pd.Series | None = None,  # rows with one value share random stages (OLS only): cluster-robust SEs
+        ):
     "The fitted statsmodels result of `model` (no warnings shown for the optimiser's progress)."
     n_coef = X.shape[1] + (1 if model == 'beta' else 0)  # the Beta model also estimates its precision
     if len(y) <= n_coef:
         raise ValueError(f"a {model} regression with {X.shape[1] - 1} predictors estimates {n_coef} coefficients and "
                          f"needs more targets than that; got {len(y)} with finite values")
+    if clusters is not None:
+        if model != 'ols': raise ValueError(f"cluster-robust errors are implemented for the ols model, not {model!r}")
+        codes = pd.factorize(clusters.astype(str))[0]
+        if codes.max() + 1 < 3:
+            raise ValueError(f"cluster-robust errors need at least 3 clusters, got {codes.max() + 1}")
+        # the sandwich over clusters, and t with (clusters - 1) degrees of freedom: few clusters, wider intervals
+        return sm.OLS(y, X).fit(cov_type='cluster', cov_kwds={'groups': codes}, use_t=True)
     if model == 'ols': return sm.OLS(y, X).fit()
     y01 = pd.Series(squeeze01(y), index=y.index, name=y.name)
     with warnings.catch_warnings():
@@ -85,12 +94,15 @@ def fit_leakage(table: pd.DataFrame,  # one row per target (e.g. a `sweep` table
                 model: str = 'ols',  # one of `MODELS`
                 group: str | None = None,  # column whose values are held out one at a time (e.g. 'defenses')
                 confidence: float = 0.95,  # level of the coefficient intervals
+                cluster: str | None = None,  # column of rows that share random stages (e.g. 'seed': one replicate's
+                                             # targets share its split, prior and judge): cluster-robust CIs and p
                ) -> dict:
     "A regression of leakage on accuracies: coefficients with CIs, R^2, MAE and the leave-one-group-out error."
     lookup({m: m for m in MODELS}, model, 'regression model')
     predictors = list(predictors)
     keep, X, y = design_matrix(table, leakage, predictors)
-    result = _fit(X, y, model)
+    if cluster is not None: _check_columns(table, [cluster])
+    result = _fit(X, y, model, clusters=None if cluster is None else table.loc[keep, cluster])
     ci = result.conf_int(alpha=1 - confidence)
     names = list(X.columns) + (['precision'] if model == 'beta' else [])
     coefficients = pd.DataFrame({'coef': result.params[names], 'se': result.bse[names], 'lo': ci.loc[names, 0],
@@ -104,7 +116,7 @@ def fit_leakage(table: pd.DataFrame,  # one row per target (e.g. a `sweep` table
     out = {'model': model, 'leakage': leakage, 'predictors': predictors, 'n': int(len(y)),
            'n_dropped': int((~keep).sum()), 'n_boundary': int(((y == 0) | (y == 1)).sum()),
            'coefficients': coefficients, 'r2': r2, 'mae': float(np.mean(np.abs(fitted - y.to_numpy()))),
-           'result': result}
+           'cluster': cluster, 'result': result}
     if group is not None:
         out['lodo'] = leave_one_group_out(table.loc[keep], leakage=leakage, predictors=predictors, model=model,
                                           group=group)

@@ -53,6 +53,8 @@ def test_fig10_writes_regressions_lodo_and_audit_model(tmp_path):
     # per-family fits: two rows per family are too few for a line, said in words; residuals of every family
     assert all('error' in f and 'needs more targets' in f['error'] for f in numbers['family_fits'])
     assert {r['family'] for r in numbers['family_residuals']} == {'none', 'adversarial', 'dependency', 'gradient_suppression'}
+    # a family's residual is tested over its per-seed means: the replicates are the independent units
+    assert all(r['n_seeds'] == 2 and r['n'] >= 2 for r in numbers['family_residuals'])
     # every sentence rests on a test of one Benjamini-Hochberg family: slopes, clean coefficients, family residuals
     tests = numbers['tests']
     assert {t['test'] for t in tests} == {'slope', 'clean adds', 'family residual'}

@@ -14,7 +14,7 @@ from .core import check_seed, fingerprint, make_generator
 from .data import ImageDataset
 
 # %% auto #0
-__all__ = ['PROTOCOLS', 'MISplit', 'mi_split']
+__all__ = ['PROTOCOLS', 'MISplit', 'mi_split', 'identity_classes']
 
 # %% ../nbs/01a_splits.ipynb #18c949e3
 PROTOCOLS = ('disjoint_classes', 'disjoint_samples')
@@ -54,6 +54,12 @@ def _check_count(value, what):
     return int(value)
 
 
+def _counts_text(counts: torch.Tensor, classes: tuple, shown: int = 20) -> str:
+    "Images per class of `classes`, the first `shown` of them (a face set has thousands of classes)."
+    text = ', '.join(f'{c}: {int(counts[c])}' for c in classes[:shown])
+    return text + (f', ... ({len(classes) - shown} more)' if len(classes) > shown else '')
+
+
 def _relabel(ds: ImageDataset, classes: list[int]) -> ImageDataset:
     "Images of `classes`, with labels renumbered 0..len(classes)-1 in that order."
     new = torch.full((ds.num_classes,), -1, dtype=torch.int64)
@@ -70,6 +76,10 @@ def mi_split(dataset: ImageDataset,  # the source, e.g. load_dataset('fashion_mn
              test_fraction: float = 1 / 7,  # share of every private class held out as private_test
              public_fraction: float = 0.5,  # disjoint_samples: share of the rest of every private class made public
              n_public: int | None = None,  # random subset size of the public part (None: all of it)
+             max_per_class: int | None = None,  # images of a private class used at all, a seeded draw (None: all):
+                                                # no identity with hundreds of photos dominates the private data
+             public_classes: tuple | None = None,  # disjoint_classes: the classes of the public part (None: every
+                                                   # class not private; `identity_classes` gives a face set's crowd)
              seed: int = 0,  # seed of the permutations
             ) -> MISplit:
     "Split a data set into private train/test, public (attacker) and evaluation-model data."
@@ -88,16 +98,27 @@ def mi_split(dataset: ImageDataset,  # the source, e.g. load_dataset('fashion_mn
     public_fraction = _check_fraction(public_fraction, 'public_fraction')
     n_private_per_class = _check_count(n_private_per_class, 'n_private_per_class')
     n_public = _check_count(n_public, 'n_public')
-    public_classes = sorted(set(range(k)) - set(private_classes))
+    max_per_class = _check_count(max_per_class, 'max_per_class')
+    if public_classes is None:
+        public_classes = sorted(set(range(k)) - set(private_classes))
+    else:
+        if protocol != 'disjoint_classes':
+            raise ValueError("public_classes names the attacker's classes under protocol='disjoint_classes'; under "
+                             "disjoint_samples the public part is a share of the private classes (public_fraction)")
+        public_classes = sorted(int(c) for c in public_classes)
+        bad = [c for c in public_classes if not 0 <= c < k]
+        if bad: raise ValueError(f"public_classes {bad} out of range: class ids of {dataset.name} lie in [0, {k - 1}]")
+        shared = sorted(set(public_classes) & set(private_classes))
+        if shared: raise ValueError(f"public_classes must be disjoint from private_classes; both hold {shared}")
     if protocol == 'disjoint_classes' and not public_classes:
         raise ValueError(f"disjoint_classes needs public classes, but all {k} classes are private; "
                          "make fewer classes private or use protocol='disjoint_samples'")
 
     counts = torch.bincount(dataset.labels, minlength=k)
-    train, test, public = [], [], []  # positions in `dataset`
+    train, test, public, drawn = [], [], [], []  # positions in `dataset`
     for c in private_classes:
         members = torch.nonzero(dataset.labels == c).flatten()
-        members = members[torch.randperm(len(members), generator=_class_stream(seed, c))]
+        members = members[torch.randperm(len(members), generator=_class_stream(seed, c))][:max_per_class]
         n = len(members)
         n_test = max(1, round(test_fraction * n))
         n_pub = max(1, round(public_fraction * (n - n_test))) if protocol == 'disjoint_samples' else 0
@@ -107,7 +128,8 @@ def mi_split(dataset: ImageDataset,  # the source, e.g. load_dataset('fashion_mn
             raise ValueError(
                 f"class {c} ({dataset.class_names[c]!r}) has {n} images: {n_test} go to private_test"
                 + (f" and {n_pub} to public" if n_pub else '') + f", leaving {available} for private_train, "
-                f"but {max(wanted, 1)} were asked for. Images per class: {counts.tolist()}")
+                f"but {max(wanted, 1)} were asked for. Images per private class: {_counts_text(counts, private_classes)}")
+        drawn.append(members)
         test.append(members[:n_test])
         public.append(members[n_test:n_test + n_pub])
         train.append(members[n_test + n_pub:n_test + n_pub + wanted])
@@ -122,7 +144,8 @@ def mi_split(dataset: ImageDataset,  # the source, e.g. load_dataset('fashion_mn
                              f"(public images per source class: {per_class})")
         public = public[torch.randperm(len(public), generator=make_generator(seed))[:n_public]]
     test, train = torch.cat(test), torch.cat(train)
-    private_mask = torch.isin(dataset.labels, torch.tensor(private_classes))
+    private_mask = torch.zeros(len(dataset), dtype=torch.bool)  # photos beyond a class's draw are used by no model
+    private_mask[torch.cat(drawn)] = True
     held_out = torch.zeros(len(dataset), dtype=torch.bool)
     held_out[test] = True
     held_out[public] = True
@@ -135,3 +158,26 @@ def mi_split(dataset: ImageDataset,  # the source, e.g. load_dataset('fashion_mn
                    public=_relabel(dataset.subset(public), public_labels),
                    eval_train=_relabel(dataset.subset(eval_train), private),
                    protocol=protocol, private_classes=private_classes)
+
+# %% ../nbs/01a_splits.ipynb #2885d399
+def identity_classes(dataset: ImageDataset,  # a data set whose classes are people (e.g. load_dataset('lfw'))
+                     *, n_identities: int,  # private people: those with the most photos
+                     min_photos: int = 10,  # a private person has at least this many photos
+                     public_max_photos: int = 9,  # the attacker's crowd: people with at most this many photos
+                    ) -> tuple:
+    "(private classes, public classes): the people with the most photos, and the crowd with few photos each."
+    for name, value in (('n_identities', n_identities), ('min_photos', min_photos),
+                        ('public_max_photos', public_max_photos)):
+        _check_count(value, name)
+    if public_max_photos >= min_photos:
+        raise ValueError(f"public_max_photos ({public_max_photos}) must be below min_photos ({min_photos}): a person "
+                         "is either in the private pool or in the crowd")
+    counts = torch.bincount(dataset.labels, minlength=dataset.num_classes)
+    eligible = torch.nonzero(counts >= min_photos).flatten().tolist()
+    if len(eligible) < n_identities:
+        raise ValueError(f"{dataset.name} has {len(eligible)} people with at least {min_photos} photos, fewer than "
+                         f"n_identities={n_identities}; ask for at most {len(eligible)} or lower min_photos")
+    chosen = sorted(eligible, key=lambda c: (-int(counts[c]), c))[:n_identities]
+    crowd = torch.nonzero((counts >= 1) & (counts <= public_max_photos)).flatten().tolist()
+    if not crowd: raise ValueError(f"{dataset.name} has nobody with 1 to {public_max_photos} photos for the crowd")
+    return tuple(sorted(chosen)), tuple(crowd)

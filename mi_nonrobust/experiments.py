@@ -23,14 +23,16 @@ import torch
 from .adversarial import ADVERSARIAL_STAGE, make_threat, robust_accuracy
 from .attacks import Reconstructions
 from .bido_plus import outlier_set
-from .core import ArtifactCache, check_positive_int, fingerprint, lookup, make_generator, stage_version
-from .data import ImageDataset, load_dataset
-from .splits import mi_split
+from .core import ArtifactCache, check_positive_int, fingerprint, make_generator, stage_version
+from .data import ImageDataset
 from .holdout import train_holdout_test
 from .inversions import attack_prior, attack_prior_spec, inversion_version, make_inversion, prior_kind
 from .metrics import (PRDC_KEYS, SingularCovarianceWarning, eval_features, leakage_metrics,
                                   prdc_min_samples, prdc_per_class)
 from .priors import GANPrior, PriorConfig, prior_spec, train_prior_cached
+# the data of an experiment, importable from here too: the stages below take it
+from .experiment_data import (JUDGE_MIN_PER_CLASS, ExperimentData, experiment_split,  # noqa: F401
+                                          judge_source, split_key)
 # the spec's names, importable from here too: an experiment is where users meet them
 from .specs import (HEADLINE_PARAMETERS, JUDGE_DATA, N_OUTLIERS, OUTLIER_SOURCES, PRIORS,  # noqa: F401
                                 REPLICATES, TARGET_DATA, ExperimentSpec, make_defenses, measuring_seed,
@@ -40,103 +42,10 @@ from .sweeps import TRANSFERS, CacheProbe, Job, NotCached, SweepError, connect, 
 from .train import TrainConfig, TrainResult, evaluate, model_spec, train_cached
 
 # %% auto #0
-__all__ = ['JUDGE_MIN_PER_CLASS', 'EMBED_STAGE', 'METRICS_STAGE', 'TARGET_METRICS_STAGE', 'SPACE_SUFFIX', 'PRDC_K',
-           'PRDC_COLUMNS', 'REAL_REFERENCES', 'ExperimentData', 'judge_source', 'experiment_split', 'TargetPlan',
-           'plan_target', 'target_training', 'train_target', 'train_evaluator', 'train_judge', 'train_attacker_prior',
-           'attacker_prior_key', 'invert_target', 'eps_name', 'image_metrics', 'defense_params', 'run_experiment',
-           'reference_rows', 'split_key', 'summarize', 'experiment_job', 'references_job', 'sweep', 'bench_sweep']
-
-# %% ../nbs/10_experiments.ipynb #c22b8326
-def _halves(ds) -> tuple:
-    "Two disjoint halves of `ds`, alternating within every class (so both keep the class balance)."
-    first = torch.zeros(len(ds), dtype=torch.bool)
-    for c in ds.labels.unique().tolist():
-        members = torch.nonzero(ds.labels == c).flatten()
-        first[members[0::2]] = True
-    return ds.subset(torch.nonzero(first).flatten()), ds.subset(torch.nonzero(~first).flatten())
-
-
-def _per_class_head(ds, n: int):
-    "The first `n` images of every class of `ds` (all of a class that has fewer)."
-    keep = torch.cat([torch.nonzero(ds.labels == c).flatten()[:n] for c in ds.labels.unique().tolist()])
-    return ds.subset(keep.sort().values)
-
-
-def _surrogate_train(private_train, public):
-    "As many of the attacker's own images of each private class as the target has (the first ones, in source order)."
-    picks = []
-    for c in private_train.labels.unique().tolist():
-        want = int((private_train.labels == c).sum())
-        have = torch.nonzero(public.labels == c).flatten()
-        if len(have) < want:
-            raise ValueError(f"a surrogate needs {want} public images of class {c}, as the target has, but the "
-                             f"attacker has {len(have)}; use fewer private images per class")
-        picks.append(have[:want])
-    return public.subset(torch.cat(picks))
-
-# %% ../nbs/10_experiments.ipynb #071d04ef
-@dataclass(frozen=True)
-class ExperimentData:
-    "The data of one experiment: every part an `ImageDataset`, also reachable by name (`parts['holdout']`)."
-    private_train: ImageDataset  # the target's training images
-    private_test: ImageDataset  # private images the target never trained on: `holdout` and `unseen` together
-    holdout: ImageDataset  # half of `private_test`: the held-out side of the train-vs-holdout test
-    unseen: ImageDataset  # the other half: real images no model saw, the no-leakage reference
-    eval_train: ImageDataset  # the evaluation model's training images (all private data outside the test set)
-    private_rest: ImageDataset  # private images outside the target's training and test sets (the judge's, if enough)
-    public: ImageDataset  # the attacker's images
-    surrogate_train: ImageDataset | None  # the attacker's images of the private classes, as many as the target has
-                                          # (None under prior='disjoint_classes': the attacker has none)
-    monitor: ImageDataset  # a few test images per class, on which training reports its learning curve
-
-    def __getitem__(self, name: str) -> ImageDataset | None:
-        "The part called `name`, for code that picks a part by name."
-        return getattr(self, lookup({f.name: f.name for f in dataclasses.fields(self)}, name, 'part'))
-
-# %% ../nbs/10_experiments.ipynb #3f4a9caf
-JUDGE_MIN_PER_CLASS = 5  # 'auto' judges on the private rest only when every class has this many images there
-
-
-def judge_source(spec: ExperimentSpec,  # the experiment
-                 parts: ExperimentData,  # `experiment_split(spec)`
-                ) -> str:
-    "Which data the judge of the feature-space holdout test is trained on: 'private_rest', 'public' or 'evaluator'."
-    if spec.judge_data != 'auto': return spec.judge_data
-    counts = torch.bincount(parts.private_rest.labels, minlength=len(spec.private_classes))
-    return 'private_rest' if int(counts.min()) >= JUDGE_MIN_PER_CLASS else 'public'
-
-# %% ../nbs/10_experiments.ipynb #712e19a2
-def experiment_split(spec: ExperimentSpec) -> ExperimentData:
-    "The data of an experiment: private train/test (and its holdout/unseen halves), evaluation data, public data."
-    dataset = load_dataset(spec.dataset, size=spec.image_size)
-    split = mi_split(dataset, protocol='disjoint_samples', private_classes=spec.private_classes,
-                     n_private_per_class=spec.n_private_per_class, test_fraction=spec.test_fraction,
-                     public_fraction=spec.public_fraction, seed=measuring_seed(spec))
-    if spec.prior == 'disjoint_classes':
-        other = [c for c in range(dataset.num_classes) if c not in spec.private_classes]
-        if not other:
-            raise ValueError(f"prior='disjoint_classes' needs classes outside private_classes in {spec.dataset}")
-        public = dataset.subset(torch.nonzero(torch.isin(dataset.labels, torch.tensor(other))).flatten())
-        surrogate = None  # the attacker has no images of the private classes
-    else:
-        public = split.public
-        surrogate = _surrogate_train(split.private_train, split.public)
-    eval_train = split.eval_train
-    if spec.n_eval is not None and spec.n_eval < len(eval_train):
-        draw = make_generator(measuring_seed(spec))
-        eval_train = eval_train.subset(torch.randperm(len(eval_train), generator=draw)[:spec.n_eval])
-    # the judge of the feature-space holdout test must not have seen the training images (nor the holdout): private
-    # images outside the target's training and test sets when there are enough of them, else the attacker's images
-    rest = eval_train.subset(torch.nonzero(~torch.isin(eval_train.index, split.private_train.index)).flatten())
-    if spec.n_eval is not None and spec.n_eval < len(rest):
-        draw = make_generator(measuring_seed(spec, 1))
-        rest = rest.subset(torch.randperm(len(rest), generator=draw)[:spec.n_eval].sort().values)
-    holdout, unseen = _halves(split.private_test)
-    # models are monitored after every epoch on a few test images per class: the full test set each epoch would cost
-    # more than the training itself on a CPU (small private sets are trained for hundreds of epochs)
-    return ExperimentData(private_train=split.private_train, private_test=split.private_test, holdout=holdout,
-                          unseen=unseen, eval_train=eval_train, private_rest=rest, public=public,
-                          surrogate_train=surrogate, monitor=_per_class_head(split.private_test, 20))
+__all__ = ['EMBED_STAGE', 'METRICS_STAGE', 'TARGET_METRICS_STAGE', 'SPACE_SUFFIX', 'PRDC_K', 'PRDC_COLUMNS', 'REAL_REFERENCES',
+           'TargetPlan', 'plan_target', 'target_training', 'train_target', 'train_evaluator', 'train_judge',
+           'train_attacker_prior', 'attacker_prior_key', 'invert_target', 'eps_name', 'image_metrics', 'defense_params',
+           'run_experiment', 'reference_rows', 'summarize', 'experiment_job', 'references_job', 'sweep', 'bench_sweep']
 
 # %% ../nbs/10_experiments.ipynb #88c05cdc
 @dataclass(frozen=True)
@@ -464,12 +373,6 @@ def reference_rows(spec: ExperimentSpec,  # the experiment needing no-leakage re
     return rows
 
 # %% ../nbs/10_experiments.ipynb #9c322f43
-def split_key(spec: ExperimentSpec) -> tuple:
-    "What determines an experiment's split (`experiment_split`): specs with equal keys have the same data."
-    return (spec.dataset, spec.image_size, spec.private_classes, spec.n_private_per_class, spec.test_fraction,
-            spec.public_fraction, spec.n_eval, spec.prior, measuring_seed(spec))
-
-
 def summarize(table: pd.DataFrame,  # a `sweep` table
               *, by: tuple = ('label', 'prior', 'attack'),  # columns that name a group
              ) -> pd.DataFrame:

@@ -85,6 +85,10 @@ class ExperimentSpec:
     test_fraction: float = 1 / 7  # share of every private class held out (half the held-out reference, half unseen)
     public_fraction: float = 0.5  # share of the rest of every private class given to the idealised attacker
     n_eval: int | None = None  # evaluation-model training images, a seeded random subset (None: all of eval_train)
+    max_per_class: int | None = None  # images of a private class used at all, a seeded draw (None: all); a face
+                                      # set's identity protocol caps them so no one dominates
+    public_classes: tuple | None = None  # prior='disjoint_classes': the attacker's classes (None: every class not
+                                         # private; `splits.identity_classes` gives a face set's crowd)
     target_data: str = 'private'  # 'private' (the real target) or 'surrogate' (trained on the attacker's own images)
     target_arch: str = 'cnn'  # a name of `models.MODELS`
     target: TrainConfig = TrainConfig(epochs=5, show_progress=False)  # target training (its seed is replaced by `seed`)
@@ -139,6 +143,12 @@ class ExperimentSpec:
             check_positive_int(f'ExperimentSpec.{name}', getattr(self, name))
         if self.holdout_reference is not None:
             check_positive_int('ExperimentSpec.holdout_reference', self.holdout_reference)
+        if self.max_per_class is not None: check_positive_int('ExperimentSpec.max_per_class', self.max_per_class)
+        if self.public_classes is not None:
+            if self.prior != 'disjoint_classes':
+                raise ValueError("public_classes names the attacker's classes under prior='disjoint_classes'; under "
+                                 f"prior={self.prior!r} the attacker's images are of the private classes")
+            object.__setattr__(self, 'public_classes', tuple(int(c) for c in self.public_classes))
         for i, eps in enumerate(self.robust_eps): check_number(f'ExperimentSpec.robust_eps[{i}]', eps, positive=True)
         object.__setattr__(self, 'private_classes', tuple(self.private_classes))
         object.__setattr__(self, 'robust_eps', tuple(float(e) for e in self.robust_eps))

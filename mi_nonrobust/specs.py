@@ -13,6 +13,7 @@ import torch
 
 from .core import ArtifactCache, check_number, check_positive_int, lookup
 from .data import ImageDataset, load_dataset
+from .splits import identity_classes
 from .defenses import DEFENSES, make_defense
 from .inversions import make_inversion, prior_kind
 from .priors import PriorConfig, prior_config
@@ -181,7 +182,9 @@ HEADLINE_PARAMETERS = ('dataset', 'image_size', 'private_classes', 'prior', 'n_p
                        'public_fraction', 'n_eval', 'target_epochs', 'target_batch_size', 'eval_epochs', 'prior_epochs',
                        'prior_width', 'prior_images', 'attack_steps', 'n_per_class', 'robust_eps', 'n_robust',
                        'holdout_reference', 'holdout_permutations', 'device')
-OPTIONAL_PARAMETERS = {'replicate': 'full'}  # parameters a template may set, with the value when it does not
+# parameters a template may set, with the value when it does not: what a seed redraws; the identity protocol of a face
+# set with many people (`identities` private people, 0: `private_classes` instead; photos used per person, 0: all)
+OPTIONAL_PARAMETERS = {'replicate': 'full', 'identities': 0, 'max_per_class': 0}
 
 
 # the target's weights: the last epoch's on the CPU profile, the reference's best validation loss in the paper's
@@ -197,9 +200,20 @@ def spec_from_parameters(parameters: dict,  # a headline-figure template's param
         raise ValueError(f"parameters lack {', '.join(missing)}; a headline template sets all of "
                          f"{', '.join(HEADLINE_PARAMETERS)}")
     if profile not in ('quick', 'paper'): raise ValueError(f"profile must be 'quick' or 'paper', got {profile!r}")
-    p = parameters
-    classes = tuple(p['private_classes']) \
-        or tuple(range(load_dataset(p['dataset'], size=p['image_size'] or None).num_classes))
+    p = {**OPTIONAL_PARAMETERS, **parameters}
+    public_classes = None
+    if p['identities']:
+        if p['private_classes']:
+            raise ValueError("give identities (the people with the most photos are private) or private_classes, "
+                             f"not both; got identities={p['identities']} and {len(p['private_classes'])} classes")
+        if p['prior'] != 'disjoint_classes':
+            raise ValueError(f"identities needs prior='disjoint_classes' (the attacker's crowd is other people), "
+                             f"got prior={p['prior']!r}")
+        people = load_dataset(p['dataset'], size=p['image_size'] or None)
+        classes, public_classes = identity_classes(people, n_identities=p['identities'])
+    else:
+        classes = tuple(p['private_classes']) \
+            or tuple(range(load_dataset(p['dataset'], size=p['image_size'] or None).num_classes))
     return ExperimentSpec(
         label='standard', dataset=p['dataset'], image_size=p['image_size'] or None, private_classes=classes,
         prior=p['prior'], n_private_per_class=p['n_private_per_class'] or None, test_fraction=p['test_fraction'],
@@ -212,4 +226,4 @@ def spec_from_parameters(parameters: dict,  # a headline-figure template's param
         attack_profile=profile, attack_kwargs={'steps': p['attack_steps']}, n_per_class=p['n_per_class'],
         robust_eps=tuple(p['robust_eps']), n_robust=p['n_robust'], holdout_reference=p['holdout_reference'] or None,
         holdout_permutations=p['holdout_permutations'], device=p['device'],
-        replicate=p.get('replicate', OPTIONAL_PARAMETERS['replicate']))
+        replicate=p['replicate'], max_per_class=p['max_per_class'] or None, public_classes=public_classes)

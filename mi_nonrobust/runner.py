@@ -36,8 +36,8 @@ from .sidecars import (format_table, read_manifest, read_sidecar, run_record_pat
                                    write_json)
 
 # %% auto #0
-__all__ = ['FIXED_STAGES', 'versions', 'code_version', 'kernel_threads', 'processor_name', 'run_figure', 'build_fixed_stages',
-           'figure_sweep', 'ReplicateStages', 'replicate_stages', 'check_figure', 'main']
+__all__ = ['FIXED_STAGES', 'versions', 'code_version', 'kernel_threads', 'processor_name', 'run_figure', 'build_replicate_stages',
+           'build_fixed_stages', 'figure_sweep', 'ReplicateStages', 'replicate_stages', 'check_figure', 'main']
 
 # %% ../nbs/11c_runner.ipynb #9aed7cad
 def versions() -> dict:
@@ -211,24 +211,41 @@ def _fixed_stage(stage: str, spec, root: str, threads: int) -> str:
     return stage
 
 # %% ../nbs/11c_runner.ipynb #4bb316d0
+def build_replicate_stages(specs: list,  # `experiments.ExperimentSpec`s, one per replicate whose shared stages are wanted
+                           *, cache: ArtifactCache,  # where they are stored (and found, when already built)
+                           workers: int = 2,  # processes building at once (1: in this process, one after another)
+                           threads: int = 1,  # torch threads per worker process
+                           stages: tuple = FIXED_STAGES,  # which of `FIXED_STAGES`
+                          ) -> list:
+    "Build (or find) the shared stages of every replicate on one pool of `workers`; returns (seed, stage) in order."
+    check_positive_int('workers', workers)
+    check_positive_int('threads', threads)
+    bad = [s for s in stages if s not in FIXED_STAGES]
+    if bad: raise ValueError(f"unknown fixed stages {bad}; valid: {', '.join(FIXED_STAGES)}")
+    measuring_seed = importlib.import_module('mi_nonrobust.specs').measuring_seed
+    replicates = {}  # one spec per set of measuring stages: seeds of a replicate='target' figure share them
+    for spec in specs: replicates.setdefault(measuring_seed(spec), spec)
+    jobs = [(stage, spec) for spec in replicates.values() for stage in stages]
+    root = str(Path(cache.root).resolve())
+    if workers == 1: return [(spec.seed, _fixed_stage(s, spec, root, torch.get_num_threads())) for s, spec in jobs]
+    # the library's function, also when this one was defined in a notebook (workers import it by name); one pool for
+    # every replicate keeps both workers busy (three stages a replicate on two workers would leave one idle a third)
+    remote = importlib.import_module('mi_nonrobust.runner')._fixed_stage
+    with kernel_threads(threads), cf.ProcessPoolExecutor(min(workers, len(jobs)),
+                                                         mp_context=multiprocessing.get_context('spawn')) as pool:
+        built = list(pool.map(remote, *zip(*jobs), [root] * len(jobs), [threads] * len(jobs)))
+    return [(spec.seed, stage) for (_, spec), stage in zip(jobs, built)]
+
+
 def build_fixed_stages(spec,  # an `experiments.ExperimentSpec` whose shared stages are wanted
                        *, cache: ArtifactCache,  # where they are stored (and found, when already built)
                        workers: int = 2,  # processes building at once (1: in this process, one after another)
                        threads: int = 1,  # torch threads per worker process
                        stages: tuple = FIXED_STAGES,  # which of `FIXED_STAGES`
                       ) -> list:
-    "Build (or find) the stages every experiment of a figure shares, `workers` at once; returns the stages in order."
-    check_positive_int('workers', workers)
-    check_positive_int('threads', threads)
-    bad = [s for s in stages if s not in FIXED_STAGES]
-    if bad: raise ValueError(f"unknown fixed stages {bad}; valid: {', '.join(FIXED_STAGES)}")
-    root = str(Path(cache.root).resolve())
-    if workers == 1: return [_fixed_stage(s, spec, root, torch.get_num_threads()) for s in stages]
-    # the library's function, also when this one was defined in a notebook (workers import it by name)
-    remote = importlib.import_module('mi_nonrobust.runner')._fixed_stage
-    with kernel_threads(threads), cf.ProcessPoolExecutor(min(workers, len(stages)),
-                                                         mp_context=multiprocessing.get_context('spawn')) as pool:
-        return list(pool.map(remote, stages, [spec] * len(stages), [root] * len(stages), [threads] * len(stages)))
+    "Build (or find) the stages every experiment of one replicate shares, `workers` at once; returns the stages."
+    return [stage for _, stage in build_replicate_stages([spec], cache=cache, workers=workers, threads=threads,
+                                                          stages=stages)]
 
 # %% ../nbs/11c_runner.ipynb #1ccd4ff2
 def figure_sweep(specs: list,  # the figure's `experiments.ExperimentSpec`s
@@ -243,7 +260,7 @@ def figure_sweep(specs: list,  # the figure's `experiments.ExperimentSpec`s
     firsts = {}  # the first spec of each replicate stands for the stages its experiments share
     for spec in specs: firsts.setdefault(measuring_seed(spec), spec)
     if workers > 1:
-        for spec in firsts.values(): build_fixed_stages(spec, cache=cache, workers=workers)
+        build_replicate_stages(list(firsts.values()), cache=cache, workers=workers)
     sweep = importlib.import_module('mi_nonrobust.experiments').sweep
     return sweep(specs, cache=cache, references=references, workers=workers, scheduler=scheduler or None,
                  show_progress=show_progress)

@@ -307,15 +307,21 @@ def _fit_square(im, fit):
     return Image.fromarray(np.pad(a, pad, mode='edge'))
 
 # %% ../nbs/01_data.ipynb #50e7d989
+def _identity_images(root: Path, *, key: Callable | None = None, exclude: tuple = ()) -> dict:
+    "{identity: its image files} of `root/<identity>/<image>`, identities and files sorted by `key` (names)."
+    identities = sorted((d.name for d in root.iterdir() if d.is_dir()), key=key)
+    return {i: sorted((p for p in (root / i).iterdir() if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file()
+                       and not p.name.endswith(exclude)), key=None if key is None else lambda p: key(p.name))
+            for i in identities}
+
+
 def _read_identity_folders(root: Path, *, name: str, size: int, channels: int | None, fit: str,
                            key: Callable | None = None, exclude: tuple = ()) -> ImageDataset:
     "`root/<identity>/<image>` as an ImageDataset: identities sorted by `key`, every image fitted and resized."
     from PIL import Image
     if not root.is_dir(): raise FileNotFoundError(f"{name} root {root} does not exist or is not a folder")
-    identities = sorted((d.name for d in root.iterdir() if d.is_dir()), key=key)
-    found = {i: sorted((p for p in (root / i).iterdir() if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file()
-                        and not p.name.endswith(exclude)), key=None if key is None else lambda p: key(p.name))
-             for i in identities}
+    found = _identity_images(root, key=key, exclude=exclude)
+    identities = list(found)
     if not any(found.values()):
         loose = [p for p in root.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES]
         hint = f"; {len(loose)} images lie directly in {root}: pass the folder above it" if loose else ''
@@ -475,22 +481,16 @@ LFW_STAGE = stage_version('lfw_images', 1)  # how `load_lfw` decodes, crops and 
 
 
 def _identity_files(folder: Path) -> tuple:
-    "Identities (sorted names of the subfolders), image files and labels of a folder of identity folders."
-    identities = sorted(p.name for p in folder.iterdir() if p.is_dir())
-    files, labels, strange = [], [], []
-    for label, identity in enumerate(identities):
-        for path in sorted((folder / identity).iterdir()):
-            if path.suffix.lower() in IMAGE_SUFFIXES:
-                files.append(path)
-                labels.append(label)
-            else:
-                strange.append(path)
+    "Identities (sorted names of the subfolders), image files and labels; refuses files that are not images."
+    found = _identity_images(folder)
+    strange = [p for i in found for p in sorted((folder / i).iterdir()) if p.is_file() and p not in found[i]]
     if strange:
         raise ValueError(f"{len(strange)} files in the identity folders of {folder} are not images (e.g. "
                          f"{', '.join(str(s.relative_to(folder)) for s in strange[:3])}); allowed suffixes: "
                          f"{', '.join(IMAGE_SUFFIXES)}; move the others out")
+    files = [p for i in found for p in found[i]]
     if not files: raise ValueError(f"no images in {folder}: expected <identity>/<photo>{IMAGE_SUFFIXES[0]}")
-    return identities, files, labels
+    return list(found), files, [label for label, i in enumerate(found) for _ in found[i]]
 
 
 def _decode_centre_crops(files: list, *, size: int, channels: int, crop: int) -> torch.Tensor:

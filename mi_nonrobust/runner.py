@@ -211,7 +211,7 @@ def _fixed_stage(stage: str, spec, root: str, threads: int) -> str:
     return stage
 
 # %% ../nbs/11c_runner.ipynb #4bb316d0
-def build_replicate_stages(specs: list,  # `experiments.ExperimentSpec`s, one per replicate whose shared stages are wanted
+def build_replicate_stages(specs: list,  # `experiments.ExperimentSpec`s, one per replicate whose stages are wanted
                            *, cache: ArtifactCache,  # where they are stored (and found, when already built)
                            workers: int = 2,  # processes building at once (1: in this process, one after another)
                            threads: int = 1,  # torch threads per worker process
@@ -229,7 +229,7 @@ def build_replicate_stages(specs: list,  # `experiments.ExperimentSpec`s, one pe
     root = str(Path(cache.root).resolve())
     if workers == 1: return [(spec.seed, _fixed_stage(s, spec, root, torch.get_num_threads())) for s, spec in jobs]
     # the library's function, also when this one was defined in a notebook (workers import it by name); one pool for
-    # every replicate keeps both workers busy (three stages a replicate on two workers would leave one idle a third)
+    # every replicate keeps both workers busy (three stages a replicate on two workers leave one idle a fifth of it)
     remote = importlib.import_module('mi_nonrobust.runner')._fixed_stage
     with kernel_threads(threads), cf.ProcessPoolExecutor(min(workers, len(jobs)),
                                                          mp_context=multiprocessing.get_context('spawn')) as pool:

@@ -128,7 +128,8 @@ def mi_split(dataset: ImageDataset,  # the source, e.g. load_dataset('fashion_mn
             raise ValueError(
                 f"class {c} ({dataset.class_names[c]!r}) has {n} images: {n_test} go to private_test"
                 + (f" and {n_pub} to public" if n_pub else '') + f", leaving {available} for private_train, "
-                f"but {max(wanted, 1)} were asked for. Images per private class: {_counts_text(counts, private_classes)}")
+                f"but {max(wanted, 1)} were asked for. Images per private class: "
+                f"{_counts_text(counts, private_classes)}")
         drawn.append(members)
         test.append(members[:n_test])
         public.append(members[n_test:n_test + n_pub])

@@ -16,7 +16,7 @@ from .splits import mi_split
 from .specs import ExperimentSpec, measuring_seed
 
 # %% auto #0
-__all__ = ['JUDGE_MIN_PER_CLASS', 'ExperimentData', 'judge_source', 'experiment_split', 'split_key']
+__all__ = ['JUDGE_MIN_PER_CLASS', 'ExperimentData', 'judge_source', 'experiment_split', 'split_key', 'stages_key']
 
 # %% ../nbs/10_experiment_data.ipynb #c22b8326
 def _halves(ds) -> tuple:
@@ -118,3 +118,9 @@ def split_key(spec: ExperimentSpec) -> tuple:
     return (spec.dataset, spec.image_size, spec.private_classes, spec.n_private_per_class, spec.test_fraction,
             spec.public_fraction, spec.n_eval, spec.max_per_class, spec.public_classes, spec.prior,
             measuring_seed(spec))
+
+# %% ../nbs/10_experiment_data.ipynb #e846d3a9
+def stages_key(spec: ExperimentSpec) -> tuple:
+    "What determines an experiment's shared stages (split, prior, evaluation model, judge): equal keys share them."
+    return (split_key(spec), repr(spec.prior_config), spec.eval_arch, repr(spec.eval), spec.eval_seed,
+            spec.judge_data, measuring_seed(spec, spec.prior_config.seed), measuring_seed(spec, spec.eval_seed))

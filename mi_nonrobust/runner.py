@@ -222,9 +222,9 @@ def build_replicate_stages(specs: list,  # `experiments.ExperimentSpec`s, one pe
     check_positive_int('threads', threads)
     bad = [s for s in stages if s not in FIXED_STAGES]
     if bad: raise ValueError(f"unknown fixed stages {bad}; valid: {', '.join(FIXED_STAGES)}")
-    measuring_seed = importlib.import_module('mi_nonrobust.specs').measuring_seed
-    replicates = {}  # one spec per set of measuring stages: seeds of a replicate='target' figure share them
-    for spec in specs: replicates.setdefault(measuring_seed(spec), spec)
+    stages_key = importlib.import_module('mi_nonrobust.experiment_data').stages_key
+    replicates = {}  # one spec per set of shared stages: seeds of a replicate='target' figure share them, other splits
+    for spec in specs: replicates.setdefault(stages_key(spec), spec)  # (classes, sizes) of one seed do not
     jobs = [(stage, spec) for spec in replicates.values() for stage in stages]
     root = str(Path(cache.root).resolve())
     if workers == 1: return [(spec.seed, _fixed_stage(s, spec, root, torch.get_num_threads())) for s, spec in jobs]
@@ -256,11 +256,7 @@ def figure_sweep(specs: list,  # the figure's `experiments.ExperimentSpec`s
                  show_progress: bool = True,  # a line per stage or finished job
                 ):
     "The sweep table of a figure: each replicate's shared stages built first, `workers` at once, then every spec."
-    measuring_seed = importlib.import_module('mi_nonrobust.specs').measuring_seed
-    firsts = {}  # the first spec of each replicate stands for the stages its experiments share
-    for spec in specs: firsts.setdefault(measuring_seed(spec), spec)
-    if workers > 1:
-        build_replicate_stages(list(firsts.values()), cache=cache, workers=workers)
+    if workers > 1: build_replicate_stages(specs, cache=cache, workers=workers)  # each set of shared stages once
     sweep = importlib.import_module('mi_nonrobust.experiments').sweep
     return sweep(specs, cache=cache, references=references, workers=workers, scheduler=scheduler or None,
                  show_progress=show_progress)

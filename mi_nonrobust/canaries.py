@@ -32,7 +32,7 @@ from .features import FEATURE_KINDS, FeatureSetConfig, feature_dataset
 from .inversions import INVERSIONS, bench_priors, inversion_version, make_inversion, prior_kind
 from .memorisation import train_memorisation_pair
 from .metrics import eval_features
-from .models import MODELS, build_model
+from .models import MIN_IMAGE_SIZE, MODELS, build_model
 from .priors import PriorConfig, train_prior
 from .priors_conditional import prior_profile, train_cgan, train_kedmi_prior
 from .structural import pretrain_stages
@@ -109,8 +109,10 @@ def canary_models() -> list[float]:
     x = torch.rand(8, 1, 28, 28, generator=torch.Generator().manual_seed(1))
     out = []
     for arch in sorted(MODELS):
-        model = fixture_model(arch).eval()
-        with torch.no_grad(): out += summarise(model(x))
+        size = MIN_IMAGE_SIZE.get(arch, 28)  # 28 px, or the smallest size the architecture takes
+        model = build_model(arch, num_classes=5, in_channels=1, image_size=size, seed=0).eval()
+        noise = x if size == 28 else torch.rand(8, 1, size, size, generator=torch.Generator().manual_seed(1))
+        with torch.no_grad(): out += summarise(model(noise))
         out += _weights(model)
     return out
 

@@ -119,7 +119,7 @@ def split_key(spec: ExperimentSpec) -> tuple:
             spec.public_fraction, spec.n_eval, spec.max_per_class, spec.public_classes, spec.prior,
             measuring_seed(spec))
 
-# %% ../nbs/10_experiment_data.ipynb #e846d3a9
+# %% ../nbs/10_experiment_data.ipynb #0efcf3dc
 def stages_key(spec: ExperimentSpec) -> tuple:
     "What determines an experiment's shared stages (split, prior, evaluation model, judge): equal keys share them."
     return (split_key(spec), repr(spec.prior_config), spec.eval_arch, repr(spec.eval), spec.eval_seed,

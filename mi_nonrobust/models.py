@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 from collections import OrderedDict
+from pathlib import Path
 from typing import Callable, Sequence
 
 import torch
@@ -14,8 +15,9 @@ from torch import nn
 from .core import check_seed, lookup, stage_version
 
 # %% auto #0
-__all__ = ['MODELS_STAGE', 'MODELS', 'ImageClassifier', 'cnn_stages', 'eval_cnn_stages', 'BasicBlock', 'resnet18_stages',
-           'mlp_stages', 'build_model', 'count_parameters']
+__all__ = ['MODELS_STAGE', 'MODELS', 'MIN_IMAGE_SIZE', 'ImageClassifier', 'cnn_stages', 'eval_cnn_stages', 'BasicBlock',
+           'resnet18_stages', 'mlp_stages', 'tv_resnet18_stages', 'tv_resnet34_stages', 'tv_resnet50_stages',
+           'tv_vgg16_bn_stages', 'build_model', 'torchvision_key', 'load_weights', 'count_parameters']
 
 # %% ../nbs/02_models.ipynb #4ccc07d9
 MODELS_STAGE = stage_version('models', 1)  # the architectures: bump it when a layer or an initialisation changes
@@ -185,15 +187,70 @@ def mlp_stages(*,
     return [nn.Sequential(nn.Flatten(), nn.Linear(in_channels * image_size ** 2, hidden), nn.ReLU(inplace=True)),
             nn.Sequential(nn.Linear(hidden, hidden), nn.ReLU(inplace=True))], hidden
 
+# %% ../nbs/02_models.ipynb #22e174f0
+def _torchvision_model(name: str) -> nn.Module:
+    "An untrained torchvision classifier (its own initialisation, from the global torch generator)."
+    import torchvision
+    return getattr(torchvision.models, name)(weights=None)
+
+
+def _grey_first_conv(conv: nn.Conv2d, in_channels: int) -> nn.Conv2d:
+    "`conv` itself for RGB input; for grey input a one-channel conv of the same shape otherwise."
+    if in_channels == 3: return conv
+    return nn.Conv2d(1, conv.out_channels, conv.kernel_size, stride=conv.stride, padding=conv.padding,
+                     bias=conv.bias is not None)
+
+
+def _tv_resnet_stages(name: str, *, in_channels: int, image_size: int) -> tuple[list[nn.Module], int]:
+    "Stages of torchvision's `name` (a ResNet): stem, layer1, layer2, layer3, then layer4 + global pooling."
+    net = _torchvision_model(name)
+    stem = nn.Sequential(OrderedDict(conv1=_grey_first_conv(net.conv1, in_channels), bn1=net.bn1, relu=net.relu,
+                                     maxpool=net.maxpool))
+    last = nn.Sequential(OrderedDict(layer4=net.layer4, avgpool=net.avgpool, flatten=nn.Flatten()))
+    stages = [stem, *(nn.Sequential(OrderedDict([(n, getattr(net, n))])) for n in ('layer1', 'layer2', 'layer3')),
+              last]
+    return stages, net.fc.in_features
+
+
+def tv_resnet18_stages(*, in_channels: int, image_size: int) -> tuple[list[nn.Module], int]:
+    "torchvision's ResNet-18 as stages (512 features)."
+    return _tv_resnet_stages('resnet18', in_channels=in_channels, image_size=image_size)
+
+
+def tv_resnet34_stages(*, in_channels: int, image_size: int) -> tuple[list[nn.Module], int]:
+    "torchvision's ResNet-34 as stages (512 features)."
+    return _tv_resnet_stages('resnet34', in_channels=in_channels, image_size=image_size)
+
+
+def tv_resnet50_stages(*, in_channels: int, image_size: int) -> tuple[list[nn.Module], int]:
+    "torchvision's ResNet-50 as stages (2,048 features)."
+    return _tv_resnet_stages('resnet50', in_channels=in_channels, image_size=image_size)
+
+
+def tv_vgg16_bn_stages(*, in_channels: int, image_size: int) -> tuple[list[nn.Module], int]:
+    "torchvision's VGG16-BN conv features as five stages, then a 2x2 pooled grid: 2,048 features with BatchNorm."
+    features = _torchvision_model('vgg16_bn').features
+    features[0] = _grey_first_conv(features[0], in_channels)
+    cuts = [0] + [n + 1 for n, m in enumerate(features) if isinstance(m, nn.MaxPool2d)]
+    blocks = [OrderedDict((str(n), features[n]) for n in range(a, b)) for a, b in zip(cuts, cuts[1:])]
+    # the reference's VGG16 target flattens the 2x2 grid of 64-px inputs and normalises it (BatchNorm1d)
+    blocks[-1].update(pool=nn.AdaptiveAvgPool2d(2), flatten=nn.Flatten(), bn=nn.BatchNorm1d(512 * 4))
+    return [nn.Sequential(b) for b in blocks], 512 * 4
+
 # %% ../nbs/02_models.ipynb #55075ec3
 MODELS: dict[str, Callable[..., tuple[list[nn.Module], int]]] = {
     'cnn': cnn_stages,
     'eval_cnn': eval_cnn_stages,
     'resnet18': resnet18_stages,
     'mlp': mlp_stages,
+    'tv_resnet18': tv_resnet18_stages,
+    'tv_resnet34': tv_resnet34_stages,
+    'tv_resnet50': tv_resnet50_stages,
+    'tv_vgg16_bn': tv_vgg16_bn_stages,
 }
 
 _FIXED_SIZE = {'mlp'}  # architectures whose first layer depends on the image size
+MIN_IMAGE_SIZE = {'tv_vgg16_bn': 32}  # architectures that pool more than 8 px down to nothing (five 2x2 poolings)
 
 
 def build_model(arch: str,  # a name of `MODELS`
@@ -215,6 +272,9 @@ def build_model(arch: str,  # a name of `MODELS`
         raise ValueError(f"in_channels must be 1 or 3, got {in_channels!r}")
     if isinstance(image_size, bool) or not isinstance(image_size, int) or image_size < 8:
         raise ValueError(f"image_size must be an integer >= 8, got {image_size!r}")
+    if image_size < MIN_IMAGE_SIZE.get(arch, 8):
+        raise ValueError(f"{arch} needs images of at least {MIN_IMAGE_SIZE[arch]} px, got {image_size}; resize the data "
+                         "set (image_size=) or choose another architecture")
 
     def make():
         stages, feature_dim = builder(in_channels=in_channels, image_size=image_size, **kwargs)
@@ -231,6 +291,56 @@ def build_model(arch: str,  # a name of `MODELS`
     with torch.random.fork_rng(devices=[]):  # CPU generator only: models are built on the CPU
         torch.manual_seed(seed)
         return make()
+
+# %% ../nbs/02_models.ipynb #80ad0963
+_NOT_IN_TORCHVISION = {'tv_vgg16_bn': ('stages.4.bn.',)}  # layers a tv_* model adds to torchvision's (initialised)
+
+
+def torchvision_key(model: ImageClassifier,  # a model of a `tv_*` architecture
+                    key: str,  # a name in a torchvision state dict, e.g. 'layer1.0.conv1.weight'
+                   ) -> str | None:
+    "Where torchvision's parameter or buffer `key` lives in `model` (None: in no part of it)."
+    parts = key.split('.')
+    name, rest = (parts[1], parts[2:]) if parts[0] == 'features' else (parts[0], parts[1:])
+    if name == 'fc': return '.'.join(['head', *rest])
+    for n, stage in enumerate(model.stages):
+        if name in dict(stage.named_children()): return '.'.join(['stages', str(n), name, *rest])
+    return None
+
+
+def load_weights(model: ImageClassifier,  # the model to load into (changed in place)
+                 weights: dict | str | Path,  # a state dict, or a file of one (torch.save)
+                 *, head: bool = True,  # also the classifier head; False loads the stages only (a backbone)
+                ) -> ImageClassifier:
+    "`model` with `weights` (torchvision's names or this package's) loaded; a clear error if they do not fit."
+    where = f"{weights}" if isinstance(weights, (str, Path)) else 'the state dict'
+    if isinstance(weights, (str, Path)):
+        if not Path(weights).is_file(): raise ValueError(f"no weights file at {weights}")
+        weights = torch.load(weights, map_location='cpu', weights_only=True)
+        if isinstance(weights, dict) and isinstance(weights.get('state_dict'), dict): weights = weights['state_dict']
+    if not isinstance(weights, dict) or not all(isinstance(v, torch.Tensor) for v in weights.values()):
+        raise ValueError(f"{where} is not a state dict (names -> tensors)")
+    torchvision_named = not any(k.startswith(('stages.', 'head.')) for k in weights)
+    mapped = {(torchvision_key(model, k) if torchvision_named else k): v for k, v in weights.items()}
+    mapped = {k: v for k, v in mapped.items() if k is not None and (head or not k.startswith('head.'))}
+    own = model.state_dict()
+    first = next(k for k in own if k.startswith('stages.') and own[k].dim() == 4)  # the first convolution
+    if first in mapped and own[first].shape[1] == 1 and mapped[first].shape[1] == 3:
+        mapped[first] = mapped[first].sum(1, keepdim=True)  # a grey image is equal in R, G and B
+    unknown = sorted(set(mapped) - set(own))
+    wrong = [f"{k}: {tuple(mapped[k].shape)} in the file, {tuple(own[k].shape)} in {model.arch}"
+             for k in mapped if k in own and mapped[k].shape != own[k].shape]
+    parts = ('stages.', 'head.') if head else ('stages.',)
+    added = _NOT_IN_TORCHVISION.get(model.arch, ()) if torchvision_named else ()
+    missing = [k for k in own if k.startswith(parts) and k not in mapped and not k.endswith('num_batches_tracked')
+               and not k.startswith(added)]
+    for what, names in (('names no part of the model has', unknown), ('shapes that do not fit', wrong),
+                        ('weights the model needs but the file lacks', missing)):
+        if names:
+            raise ValueError(f"{where} does not fit {model.arch} ({model.num_classes} classes, {model.in_channels} "
+                             f"channels): {len(names)} {what}, e.g. {'; '.join(names[:3])}")
+    model.load_state_dict({**own, **mapped})
+    return model
 
 # %% ../nbs/02_models.ipynb #d2cec5fd
 def count_parameters(model: nn.Module,  # any module

@@ -300,21 +300,20 @@ def load_checkpoint(path: str | Path,  # a state dict saved with torch.save (or 
                     *, num_classes: int,  # outputs of the model
                     in_channels: int = 1,  # 1 (grey) or 3 (RGB)
                     image_size: int = 28,  # side of the input images
-                    **model_kwargs,  # further `build_model` options
+                    **model_kwargs,  # further `build_model` options (`mean` and `std` of a torchvision model's input)
                    ) -> torch.nn.Module:
-    "A classifier of a named architecture with weights restored safely (`torch.load(weights_only=True)`)."
-    from mi_nonrobust.models import build_model
+    "A classifier of a named architecture with weights restored safely: this package's or torchvision's state dict."
+    from mi_nonrobust.models import build_model, load_weights
     state = torch.load(path, map_location='cpu', weights_only=True)
     if isinstance(state, dict) and 'value' in state and isinstance(state['value'], dict):
         state = state['value']  # a cache file
-    if isinstance(state, dict) and 'state_dict' in state: state = state['state_dict']
+    if isinstance(state, dict) and isinstance(state.get('state_dict'), dict): state = state['state_dict']
     model = build_model(arch, num_classes=num_classes, in_channels=in_channels, image_size=image_size, **model_kwargs)
     try:
-        model.load_state_dict(state)
-    except (RuntimeError, TypeError, AttributeError) as e:
+        return load_weights(model, state).eval()
+    except ValueError as e:
         raise ValueError(f"the weights in {path} do not fit a {arch!r} with {num_classes} classes, {in_channels} "
-                         f"channel(s), {image_size} px ({type(e).__name__}: {str(e)[:300]})") from e
-    return model.eval()
+                         f"channel(s), {image_size} px: {e}") from e
 
 # %% ../nbs/10f_audit.ipynb #0f9dacd7
 def main(argv=None) -> int:
@@ -337,6 +336,10 @@ def main(argv=None) -> int:
     p.add_argument('--force', action='store_true',
                    help='predict (with a warning) outside the fitting data, or for a data set, architecture, attack or '
                         'image size the regression was not fitted on; without it, mi_audit refuses')
+    p.add_argument('--mean', type=float, nargs='+', default=None,
+                   help="the input normalisation's mean, one value or one per channel, for a state dict that does not "
+                        "hold it (a torchvision one; default 0.5)")
+    p.add_argument('--std', type=float, nargs='+', default=None, help="the same for the standard deviation")
     p.add_argument('--device', default='cpu')
     p.add_argument('--json', default=None, help='also write the result to this JSON file')
     args = p.parse_args(argv)
@@ -349,8 +352,13 @@ def main(argv=None) -> int:
         relabel[torch.tensor(args.classes)] = torch.arange(len(args.classes))
         data = ImageDataset(data.images, relabel[data.labels], [data.class_names[c] for c in args.classes], data.name,
                             data.index, data.note)
-    model = load_checkpoint(args.checkpoint, args.arch, num_classes=data.num_classes, in_channels=data.image_shape[0],
-                            image_size=data.image_shape[1]).to(args.device)
+    norm = {k: v for k, v in (('mean', args.mean), ('std', args.std)) if v is not None}
+    try:
+        model = load_checkpoint(args.checkpoint, args.arch, num_classes=data.num_classes,
+                                in_channels=data.image_shape[0], image_size=data.image_shape[1], **norm).to(args.device)
+    except ValueError as e:
+        print(f"mi_audit: {e}", file=sys.stderr)
+        return 2
     try:
         result = audit(model, data, audit_model=args.audit_model, n=args.n, seed=args.seed, arch=args.arch,
                        attack=args.attack, extrapolation='warn' if args.force else 'error')

@@ -80,7 +80,7 @@ def judge_source(spec: ExperimentSpec,  # the experiment
 # %% ../nbs/10_experiment_data.ipynb #712e19a2
 def experiment_split(spec: ExperimentSpec) -> ExperimentData:
     "The data of an experiment: private train/test (and its holdout/unseen halves), evaluation data, public data."
-    dataset = load_dataset(spec.dataset, size=spec.image_size)
+    dataset = load_dataset(spec.dataset, size=spec.image_size, channels=spec.channels, root=spec.data_root)
     split = mi_split(dataset, protocol='disjoint_samples', private_classes=spec.private_classes,
                      n_private_per_class=spec.n_private_per_class, test_fraction=spec.test_fraction,
                      public_fraction=spec.public_fraction, max_per_class=spec.max_per_class,
@@ -115,7 +115,7 @@ def experiment_split(spec: ExperimentSpec) -> ExperimentData:
 # %% ../nbs/10_experiment_data.ipynb #2674add8
 def split_key(spec: ExperimentSpec) -> tuple:
     "What determines an experiment's split (`experiment_split`): specs with equal keys have the same data."
-    return (spec.dataset, spec.image_size, spec.private_classes, spec.n_private_per_class, spec.test_fraction,
+    return (spec.dataset, spec.image_size, spec.channels, spec.data_root, spec.private_classes, spec.n_private_per_class, spec.test_fraction,
             spec.public_fraction, spec.n_eval, spec.max_per_class, spec.public_classes, spec.prior,
             measuring_seed(spec))
 

@@ -82,6 +82,9 @@ class ExperimentSpec:
     dataset: str = 'fashion_mnist'  # a name of `data.DATASETS`
     private_classes: tuple = (0, 1, 2, 3, 4)  # source class ids of the private data
     image_size: int | None = None  # resize the data set to this size (None: keep it; priors support 28, 32 and 64 px)
+    channels: int | None = None  # 1 (grey) or 3 (RGB); None keeps the data set's own
+    data_root: str | None = None  # the data set's folder (`image_folder`, or a face set kept elsewhere); None: the
+                                  # usual places. No cache key holds it: models are keyed by the images themselves
     n_private_per_class: int | None = 1000  # target training images per class (None: all)
     test_fraction: float = 1 / 7  # share of every private class held out (half the held-out reference, half unseen)
     public_fraction: float = 0.5  # share of the rest of every private class given to the idealised attacker
@@ -127,6 +130,8 @@ class ExperimentSpec:
                              "under prior='disjoint_classes' the attacker has none (its public data are other "
                              "classes); use prior='disjoint_samples', or compare with the real unseen images and "
                              "prior samples (`reference_rows`) instead")
+        if self.channels not in (None, 1, 3):
+            raise ValueError(f"channels must be 1 (grey), 3 (RGB) or None (the data set's own), got {self.channels!r}")
         if self.replicate not in REPLICATES:
             raise ValueError(f"replicate must be one of {', '.join(REPLICATES)}, got {self.replicate!r}")
         if self.judge_data not in JUDGE_DATA:
@@ -184,7 +189,7 @@ HEADLINE_PARAMETERS = ('dataset', 'image_size', 'private_classes', 'prior', 'n_p
                        'holdout_reference', 'holdout_permutations', 'device')
 # parameters a template may set, with the value when it does not: what a seed redraws; the identity protocol of a face
 # set with many people (`identities` private people, 0: `private_classes` instead; photos used per person, 0: all)
-OPTIONAL_PARAMETERS = {'replicate': 'full', 'identities': 0, 'max_per_class': 0}
+OPTIONAL_PARAMETERS = {'replicate': 'full', 'identities': 0, 'max_per_class': 0, 'channels': 0, 'data_root': ''}
 
 
 # the target's weights: the last epoch's on the CPU profile, the reference's best validation loss in the paper's
@@ -209,13 +214,14 @@ def spec_from_parameters(parameters: dict,  # a headline-figure template's param
         if p['prior'] != 'disjoint_classes':
             raise ValueError(f"identities needs prior='disjoint_classes' (the attacker's crowd is other people), "
                              f"got prior={p['prior']!r}")
-        people = load_dataset(p['dataset'], size=p['image_size'] or None)
+        people = load_dataset(p['dataset'], size=p['image_size'] or None, root=p['data_root'] or None)
         classes, public_classes = identity_classes(people, n_identities=p['identities'])
     else:
-        classes = tuple(p['private_classes']) \
-            or tuple(range(load_dataset(p['dataset'], size=p['image_size'] or None).num_classes))
+        classes = tuple(p['private_classes']) or tuple(range(
+            load_dataset(p['dataset'], size=p['image_size'] or None, root=p['data_root'] or None).num_classes))
     return ExperimentSpec(
-        label='standard', dataset=p['dataset'], image_size=p['image_size'] or None, private_classes=classes,
+        label='standard', dataset=p['dataset'], image_size=p['image_size'] or None, channels=p['channels'] or None,
+        data_root=p['data_root'] or None, private_classes=classes,
         prior=p['prior'], n_private_per_class=p['n_private_per_class'] or None, test_fraction=p['test_fraction'],
         public_fraction=p['public_fraction'], n_eval=p['n_eval'] or None,
         target=TrainConfig(epochs=p['target_epochs'], batch_size=p['target_batch_size'], show_progress=False,

@@ -188,8 +188,10 @@ HEADLINE_PARAMETERS = ('dataset', 'image_size', 'private_classes', 'prior', 'n_p
                        'prior_width', 'prior_images', 'attack_steps', 'n_per_class', 'robust_eps', 'n_robust',
                        'holdout_reference', 'holdout_permutations', 'device')
 # parameters a template may set, with the value when it does not: what a seed redraws; the identity protocol of a face
-# set with many people (`identities` private people, 0: `private_classes` instead; photos used per person, 0: all)
-OPTIONAL_PARAMETERS = {'replicate': 'full', 'identities': 0, 'max_per_class': 0, 'channels': 0, 'data_root': ''}
+# set with many people (`identities` private people, 0: `private_classes` instead; photos used per person, 0: all);
+# colour and folder of the data (0 and '': the data set's own); the architectures ('': `ExperimentSpec`'s defaults)
+OPTIONAL_PARAMETERS = {'replicate': 'full', 'identities': 0, 'max_per_class': 0, 'channels': 0, 'data_root': '',
+                       'target_arch': '', 'eval_arch': ''}
 
 
 # the target's weights: the last epoch's on the CPU profile, the reference's best validation loss in the paper's
@@ -222,6 +224,7 @@ def spec_from_parameters(parameters: dict,  # a headline-figure template's param
     return ExperimentSpec(
         label='standard', dataset=p['dataset'], image_size=p['image_size'] or None, channels=p['channels'] or None,
         data_root=p['data_root'] or None, private_classes=classes,
+        target_arch=p['target_arch'] or ExperimentSpec.target_arch, eval_arch=p['eval_arch'] or ExperimentSpec.eval_arch,
         prior=p['prior'], n_private_per_class=p['n_private_per_class'] or None, test_fraction=p['test_fraction'],
         public_fraction=p['public_fraction'], n_eval=p['n_eval'] or None,
         target=TrainConfig(epochs=p['target_epochs'], batch_size=p['target_batch_size'], show_progress=False,

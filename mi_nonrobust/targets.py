@@ -155,7 +155,10 @@ def target_spec(label: str,  # a label of `TARGETS`
         given = overrides or {}
         overrides = {name: {**PAPER_PROFILE_DEFENSES.get(name, {}), **given.get(name, {})}
                      for name in {*PAPER_PROFILE_DEFENSES, *given}}
-    return dataclasses.replace(base, label=label, target_arch=target.arch,
+    # a target of the default architecture takes the figure's (`base.target_arch`: torchvision's in the paper's
+    # protocol); one that names its own (RoLSS and SSF need this package's residual blocks) keeps it
+    arch = base.target_arch if target.arch == Target.arch else target.arch
+    return dataclasses.replace(base, label=label, target_arch=arch,
                                defenses=target_defenses(label, overrides=overrides, seed=base.seed))
 
 # %% ../nbs/09z_targets.ipynb #c8e882d7

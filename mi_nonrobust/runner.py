@@ -28,7 +28,7 @@ import numpy as np
 import torch
 
 import mi_nonrobust
-from .core import ArtifactCache, check_positive_int, lookup
+from .core import ArtifactCache, check_positive_int, fingerprint, lookup
 from .figures import FIGURES, PROFILES, check_parameters, figure_parameters, repo_root
 from .pages import write_page, write_pages
 from .reproduce import compare_sidecars
@@ -217,15 +217,26 @@ def build_replicate_stages(specs: list,  # `experiments.ExperimentSpec`s, one pe
                            threads: int = 1,  # torch threads per worker process
                            stages: tuple = FIXED_STAGES,  # which of `FIXED_STAGES`
                           ) -> list:
-    "Build (or find) the shared stages of every replicate on one pool of `workers`; returns (seed, stage) in order."
+    "Build (or find) each shared stage of the replicates once, on one pool of `workers`; returns (seed, stage) built."
     check_positive_int('workers', workers)
     check_positive_int('threads', threads)
     bad = [s for s in stages if s not in FIXED_STAGES]
     if bad: raise ValueError(f"unknown fixed stages {bad}; valid: {', '.join(FIXED_STAGES)}")
+    experiments = importlib.import_module('mi_nonrobust.experiments')
     stages_key = importlib.import_module('mi_nonrobust.experiment_data').stages_key
     replicates = {}  # one spec per set of shared stages: seeds of a replicate='target' figure share them, other splits
     for spec in specs: replicates.setdefault(stages_key(spec), spec)  # (classes, sizes) of one seed do not
-    jobs = [(stage, spec) for spec in replicates.values() for stage in stages]
+    keys = {'prior': experiments.attacker_prior_key, 'evaluator': experiments._eval_key,
+            'judge': experiments._judge_key}
+    jobs, seen = [], set()  # each artifact once: splits that differ in training images only share the evaluator,
+    for spec in replicates.values():  # and a judge that is the evaluator is built as the evaluator
+        parts = experiments.experiment_split(spec)
+        for stage in stages:
+            key = keys[stage](spec, parts)
+            if key is not None and fingerprint(key) not in seen:
+                seen.add(fingerprint(key))
+                jobs.append((stage, spec))
+    if not jobs: return []
     root = str(Path(cache.root).resolve())
     if workers == 1: return [(spec.seed, _fixed_stage(s, spec, root, torch.get_num_threads())) for s, spec in jobs]
     # the library's function, also when this one was defined in a notebook (workers import it by name); one pool for

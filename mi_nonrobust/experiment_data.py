@@ -115,9 +115,9 @@ def experiment_split(spec: ExperimentSpec) -> ExperimentData:
 # %% ../nbs/10_experiment_data.ipynb #2674add8
 def split_key(spec: ExperimentSpec) -> tuple:
     "What determines an experiment's split (`experiment_split`): specs with equal keys have the same data."
-    return (spec.dataset, spec.image_size, spec.channels, spec.data_root, spec.private_classes, spec.n_private_per_class, spec.test_fraction,
-            spec.public_fraction, spec.n_eval, spec.max_per_class, spec.public_classes, spec.prior,
-            measuring_seed(spec))
+    return (spec.dataset, spec.image_size, spec.channels, spec.data_root, spec.private_classes,
+            spec.n_private_per_class, spec.test_fraction, spec.public_fraction, spec.n_eval, spec.max_per_class,
+            spec.public_classes, spec.prior, measuring_seed(spec))
 
 # %% ../nbs/10_experiment_data.ipynb #0efcf3dc
 def stages_key(spec: ExperimentSpec) -> tuple:

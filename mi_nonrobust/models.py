@@ -195,7 +195,7 @@ def _torchvision_model(name: str) -> nn.Module:
 
 
 def _grey_first_conv(conv: nn.Conv2d, in_channels: int) -> nn.Conv2d:
-    "`conv` itself for RGB input; for grey input a one-channel conv of the same shape otherwise."
+    "`conv` itself for RGB input; for grey input a new one-channel conv of the same shape."
     if in_channels == 3: return conv
     return nn.Conv2d(1, conv.out_channels, conv.kernel_size, stride=conv.stride, padding=conv.padding,
                      bias=conv.bias is not None)
@@ -273,8 +273,8 @@ def build_model(arch: str,  # a name of `MODELS`
     if isinstance(image_size, bool) or not isinstance(image_size, int) or image_size < 8:
         raise ValueError(f"image_size must be an integer >= 8, got {image_size!r}")
     if image_size < MIN_IMAGE_SIZE.get(arch, 8):
-        raise ValueError(f"{arch} needs images of at least {MIN_IMAGE_SIZE[arch]} px, got {image_size}; resize the data "
-                         "set (image_size=) or choose another architecture")
+        raise ValueError(f"{arch} needs images of at least {MIN_IMAGE_SIZE[arch]} px, got {image_size}; resize the "
+                         "data set (image_size=) or choose another architecture")
 
     def make():
         stages, feature_dim = builder(in_channels=in_channels, image_size=image_size, **kwargs)

@@ -224,7 +224,8 @@ def spec_from_parameters(parameters: dict,  # a headline-figure template's param
     return ExperimentSpec(
         label='standard', dataset=p['dataset'], image_size=p['image_size'] or None, channels=p['channels'] or None,
         data_root=p['data_root'] or None, private_classes=classes,
-        target_arch=p['target_arch'] or ExperimentSpec.target_arch, eval_arch=p['eval_arch'] or ExperimentSpec.eval_arch,
+        target_arch=p['target_arch'] or ExperimentSpec.target_arch,
+        eval_arch=p['eval_arch'] or ExperimentSpec.eval_arch,
         prior=p['prior'], n_private_per_class=p['n_private_per_class'] or None, test_fraction=p['test_fraction'],
         public_fraction=p['public_fraction'], n_eval=p['n_eval'] or None,
         target=TrainConfig(epochs=p['target_epochs'], batch_size=p['target_batch_size'], show_progress=False,

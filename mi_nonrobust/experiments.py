@@ -77,7 +77,8 @@ def plan_target(spec: ExperimentSpec,  # the experiment
 
     defenses = tuple(make_defenses(spec.defenses, public=parts.public, cache=cache, private=parts.private_train,
                                    outliers=outliers))
-    key = model_spec(spec.target_arch, len(spec.private_classes), data, config, defenses, eval_data=parts.monitor)
+    key = model_spec(spec.target_arch, len(spec.private_classes), data, config, defenses, eval_data=parts.monitor,
+                     init=spec.target_init)
     return TargetPlan(spec.target_arch, data, config, defenses, key)
 
 # %% ../nbs/10_experiments.ipynb #3855353e
@@ -104,7 +105,8 @@ def target_training(spec: ExperimentSpec, parts: ExperimentData, *, cache: Artif
                    ) -> TrainResult:
     "The target's training run (model, history, the epoch its weights are from), trained or loaded from the cache."
     plan = plan or plan_target(spec, parts, cache=cache)
-    return train_cached(plan.arch, plan.data, plan.config, list(plan.defenses), eval_data=parts.monitor, cache=cache)
+    return train_cached(plan.arch, plan.data, plan.config, list(plan.defenses), eval_data=parts.monitor, cache=cache,
+                        init=spec.target_init)
 
 
 def train_target(spec: ExperimentSpec, parts: ExperimentData, *, cache: ArtifactCache | None = None,

@@ -13,9 +13,10 @@ import mi_nonrobust
 from .core import lookup
 
 # %% auto #0
-__all__ = ['PROFILES', 'FIG2_PAPER', 'FIG3_PAPER', 'FIG4_PAPER', 'FIG4_GAN_ATTACKS', 'FIG2_DIGITS', 'FIG2_FACES', 'FIG5_PAPER',
-           'FIG6_PAPER', 'FIG12_PAPER_TARGETS', 'FIG12_PAPER', 'FIG10_PAPER', 'FIG12_FACES_TARGETS', 'FIG7_BASE',
-           'FIG7_PAPER', 'FIG8_PAPER', 'FIGURES', 'FigureSpec', 'repo_root', 'figure_parameters', 'check_parameters']
+__all__ = ['PROFILES', 'FIG2_PAPER', 'FIG3_PAPER', 'FIG4_PAPER', 'FIG4_GAN_ATTACKS', 'FIG2_DIGITS', 'FIG2_FACES', 'FIG2_LFW',
+           'FACES_PAPER', 'FIG2_LFW_PAPER', 'FACES_FOLDER', 'FIG5_PAPER', 'FIG6_PAPER', 'FIG12_PAPER_TARGETS',
+           'FIG12_PAPER', 'FIG10_PAPER', 'FIG12_FACES_TARGETS', 'FIG7_BASE', 'FIG7_PAPER', 'FIG8_PAPER', 'FIGURES',
+           'FigureSpec', 'folder_figures', 'repo_root', 'figure_parameters', 'check_parameters']
 
 # %% ../nbs/11_figures.ipynb #6063d7c1
 PROFILES = ('quick', 'paper')
@@ -28,13 +29,21 @@ class FigureSpec:
     description: str  # what the figure shows
     paper: dict = field(default_factory=dict)  # parameter overrides for the `paper` profile
     setting: dict = field(default_factory=dict)  # overrides in every profile (figures that share one template)
+    folder: dict = field(default_factory=dict)  # overrides on a user's identity folder (`data_root`); empty: the
+                                                # figure runs on its own data only
+    folder_description: str = ''  # what the figure shows on a user's identity folder
 
     def parameters(self,
                    profile: str,  # one of `PROFILES`
                    overrides: dict | None = None,  # parameters given by the caller, applied last
+                   *, data_root: str = '',  # a user's identity folder (root/<person>/<photo>); '' keeps the figure's
                   ) -> dict:
-        "What this figure passes to its notebook under `profile`: its setting, the profile's values, then `overrides`."
-        return {**self.setting, **(self.paper if profile == 'paper' else {}), **(overrides or {})}
+        "What this figure passes to its notebook: its setting, the profile's values, the folder's, then `overrides`."
+        if data_root and not self.folder:
+            raise ValueError(f"{self.notebook} with this setting runs on its own data set; a data folder is taken by "
+                             "the identity-folder figures only (`folder_figures()`)")
+        folder = {**self.folder, 'dataset': 'image_folder', 'data_root': str(data_root)} if data_root else {}
+        return {**self.setting, **(self.paper if profile == 'paper' else {}), **folder, **(overrides or {})}
 
 # %% ../nbs/11_figures.ipynb #32034268
 # the paper profile of the headline figures: full data, paper-scale prior and attack (GMI's 1,500 steps)
@@ -60,6 +69,31 @@ FIG2_DIGITS = dict(dataset='digits', image_size=28, seeds=list(range(8)), target
 FIG2_FACES = dict(dataset='att_faces', image_size=32, private_classes=list(range(20)), prior='disjoint_classes',
                   n_private_per_class=0, test_fraction=0.5, public_fraction=0.1, n_eval=0, target_epochs=100,
                   eval_epochs=100, prior_epochs=300, prior_images=0, n_per_class=3, n_robust=100, holdout_reference=3)
+# Labeled Faces in the Wild on 2 CPU cores: the 34 people with the most photos (30 of each at most, a seeded draw), 5
+# to train on and 30% held out (3 of them the held-out side of the train-vs-holdout test), the prior on the 5,591 people
+# with at most 9 photos (8,909 photos); 32 px grey and this package's CNNs. Chosen from a one-seed grid over people and
+# training photos, where the standard target's reconstructions were nearest its training photos at 5 per person
+# (`public_fraction` does nothing under disjoint classes; kept at the grid's value, which the split's cache key holds)
+FIG2_LFW = dict(dataset='lfw', image_size=32, private_classes=[], identities=34, max_per_class=30,
+                prior='disjoint_classes', n_private_per_class=5, test_fraction=0.3, public_fraction=0.05, n_eval=0,
+                target_epochs=100, eval_epochs=30, prior_epochs=30, prior_width=16, prior_images=0, attack_steps=600,
+                attack_steps_more=[1200], n_per_class=4, robust_eps=[8 / 255], n_robust=100, holdout_reference=3,
+                seeds=[0, 1, 2, 3, 4])
+# the paper's protocol on faces (the reference's CelebA/FaceScrub pipeline, at 64 px): colour, torchvision's ResNet-18
+# target (the reference's default) for 100 epochs in batches of 128, the learning rate cut tenfold after epochs 75 and
+# 90, flips, the best validation checkpoint; a ResNet-50 evaluation model (the reference's is Inception-v3 at 299 px); a
+# 64-px WGAN-GP prior on the crowd; GMI at its paper defaults (1,500 steps); bf16 autocast of the measuring models on
+# CUDA. 20% of each person held out (the reference's test split is 10%): both sides of the holdout test need photos
+# (2 per person and side: LFW's and CelebA's private people have at least 20)
+FACES_PAPER = dict(image_size=64, channels=3, target_arch='tv_resnet18', eval_arch='tv_resnet50', n_private_per_class=0,
+                   test_fraction=0.2, target_epochs=100, target_batch_size=128, target_milestones=[75, 90], hflip=True,
+                   eval_epochs=50, prior_epochs=100, prior_width=64, prior_images=0, attack_steps=1500,
+                   attack_steps_more=[3000], n_per_class=5, n_robust=1000, holdout_reference=2, precision='bf16',
+                   device='auto')
+FIG2_LFW_PAPER = dict(FACES_PAPER, identities=62)  # LFW's 62 people with at least 20 photos (30 of each at most)
+# a user's folder (CelebA, FaceScrub): as the reference's CelebA, the 1,000 people with the most photos, all of them;
+# the attacker's crowd is everyone else (`mi_figures --data-root`; ask for fewer with -p identities=N)
+FACES_FOLDER = dict(identities=1000, max_per_class=0, crowd_max_photos=0)
 
 # claim 2 (memorisation) at paper scale: 100 private images per class with permuted labels, trained long enough to fit
 # them (the template flags a permuted model below 99% training accuracy), the headline's paper-scale prior and GMI
@@ -138,6 +172,25 @@ FIGURES = {
                     'rebuilds and checks (its small prior leaves every attack near chance: a check of reproduction, '
                     'not evidence about leakage)',
         setting=FIG2_DIGITS, paper=dict(device='auto')),
+    # Labeled Faces in the Wild as two figures (as fig2_headline and fig2a_at); on a user's identity folder with
+    # `mi_figures --profile paper --data-root PATH`, the paper's protocol
+    'fig2f_lfw': FigureSpec(
+        notebook='nbs/figs/fig2_headline.ipynb',
+        description='Labeled Faces in the Wild at 32 px, the 34 people with the most photos (5 training photos each), '
+                    'attacker prior on the 5,591 people with at most 9: standard and AT-AT targets (the paper\'s '
+                    'setting and two stronger) against prior-sample and real-image references',
+        setting=dict(FIG2_LFW, targets=['standard', 'AT-AT', 'AT-AT strong', 'AT-AT stronger']),
+        paper=FIG2_LFW_PAPER, folder=FACES_FOLDER,
+        folder_description="a user's identity folder, the people with the most photos private and everyone else the "
+                           "attacker's crowd: standard and AT-AT targets (the paper's setting and two stronger) "
+                           'against prior-sample and real-image references'),
+    'fig2g_lfw_at': FigureSpec(
+        notebook='nbs/figs/fig2_headline.ipynb',
+        description='Labeled Faces in the Wild as fig2f_lfw: standard and adversarially trained targets (the paper\'s '
+                    'radius and a robust one) against the same references',
+        setting=dict(FIG2_LFW, targets=['standard', 'AT', 'AT robust']), paper=FIG2_LFW_PAPER, folder=FACES_FOLDER,
+        folder_description="a user's identity folder as fig2f_lfw: standard and adversarially trained targets (the "
+                           "paper's radius and a robust one) against the same references"),
     # the dependency figure's nine targets in three runs of under 20 minutes each on 2 cores (two experiments at once);
     # they share the standard target, references, prior and evaluation model through the cache (and with fig2_headline)
     'fig3_dependency': FigureSpec(
@@ -294,6 +347,11 @@ FIGURES = {
                     'accuracy against leakage of standard, AT, AT-AT, MID, BiDO-HSIC and NegLS targets at equal epochs',
         setting=dict(FIG2_FACES, targets=FIG12_FACES_TARGETS, workers=2), paper=dict(device='auto', workers=1)),
 }
+
+# %% ../nbs/11_figures.ipynb #8184e0c0
+def folder_figures() -> list:
+    "The figures that run on a user's identity folder (`mi_figures --data-root PATH`): those with a `folder` setting."
+    return [name for name, spec in FIGURES.items() if spec.folder]
 
 # %% ../nbs/11_figures.ipynb #86e71428
 def repo_root() -> Path:

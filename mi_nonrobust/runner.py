@@ -29,7 +29,7 @@ import torch
 
 import mi_nonrobust
 from .core import ArtifactCache, check_positive_int, fingerprint, lookup
-from .figures import FIGURES, PROFILES, check_parameters, figure_parameters, repo_root
+from .figures import FIGURES, PROFILES, check_parameters, figure_parameters, folder_figures, repo_root
 from .pages import write_page, write_pages
 from .reproduce import compare_sidecars
 from .sidecars import (format_table, read_manifest, read_sidecar, run_record_path, update_manifest,
@@ -37,7 +37,8 @@ from .sidecars import (format_table, read_manifest, read_sidecar, run_record_pat
 
 # %% auto #0
 __all__ = ['FIXED_STAGES', 'versions', 'code_version', 'kernel_threads', 'processor_name', 'run_figure', 'build_replicate_stages',
-           'build_fixed_stages', 'figure_sweep', 'ReplicateStages', 'replicate_stages', 'check_figure', 'main']
+           'build_fixed_stages', 'figure_sweep', 'ReplicateStages', 'replicate_stages', 'check_figure',
+           'check_backbone', 'main']
 
 # %% ../nbs/11c_runner.ipynb #9aed7cad
 def versions() -> dict:
@@ -145,6 +146,7 @@ def run_figure(name: str,  # a key of `FIGURES`
                log_output: bool = False,  # stream the notebook's output while it runs
                threads: int = 1,  # torch threads of the notebook's process (sweep workers have one each)
                cold: bool = False,  # run from a new, empty cache (a temporary folder, removed after the run)
+               data_root: str = '',  # a user's identity folder (figures of `folder_figures()`); '' their own data
               ) -> dict:
     "Execute figure `name` with papermill, record it in the manifest, write its page; returns its manifest entry."
     import papermill
@@ -153,7 +155,7 @@ def run_figure(name: str,  # a key of `FIGURES`
     root = repo_root()
     out_dir = Path(out_dir) if out_dir is not None else root / 'figures'
     out_dir = out_dir.resolve()
-    params = spec.parameters(profile, parameters)
+    params = spec.parameters(profile, parameters, data_root=data_root)
     check_parameters(name, params)
     params.update(profile=profile, out_dir=str(out_dir), fig_id=name)
     runs = out_dir / '_runs'
@@ -178,7 +180,8 @@ def run_figure(name: str,  # a key of `FIGURES`
     effective['out_dir'] = os.path.relpath(out_dir, root)  # portable between machines
     if cold: effective['cache_dir'] = ''  # the temporary cache is gone; any cache gives the same figure
     outputs = {f: _sha256(out_dir / f) for f in sidecar['outputs'] + [f'{name}.json']}
-    entry = {'notebook': spec.notebook, 'description': spec.description, 'profile': profile, 'parameters': effective,
+    description = spec.folder_description if data_root else spec.description
+    entry = {'notebook': spec.notebook, 'description': description, 'profile': profile, 'parameters': effective,
              'device': sidecar['device'], 'threads': threads, 'versions': versions(), 'code': code_version(notebook),
              'outputs': outputs}
     if cold:  # what the canonical, cold build cost, and on what: kept while reruns reproduce it
@@ -193,7 +196,7 @@ def run_figure(name: str,  # a key of `FIGURES`
                         'max_rss_mb': _peak_child_memory_mb()})
     write_page(out_dir, name, root=root)
     if show_table:
-        print(f'\n{name}: {spec.description} [{profile} profile, {sidecar["device"]}]')
+        print(f'\n{name}: {description} [{profile} profile, {sidecar["device"]}]')
         print(format_table(read_sidecar(out_dir, name)['table']))
     return entry
 
@@ -355,9 +358,43 @@ def _parser() -> argparse.ArgumentParser:
     add('--cache-dir', default=None, metavar='DIR', help='with --check: the cache to rebuild from')
     add('--cold', action='store_true',
         help='run each figure from a new, empty cache (removed after); the manifest records the cold build')
+    add('--data-root', default=None, metavar='PATH',
+        help="run the face figures on your identity folder, PATH/<person>/<photo> (CelebA, FaceScrub); with --profile "
+             f"paper, the paper's protocol ({', '.join(folder_figures())}); results go to --out-dir (default: "
+             "./figures-<folder name>)")
+    add('--weights', default=None, metavar='FILE',
+        help="a state dict the default-architecture targets start from (a backbone, e.g. torchvision's ImageNet "
+             "ResNet-18), for figures that take target_weights")
     add('--scheduler', default=None, metavar='ADDRESS',
         help='run them on the Dask cluster at ADDRESS, e.g. tcp://10.0.0.5:8786 (templates with `scheduler`)')
     return parser
+
+# %% ../nbs/11c_runner.ipynb #cbac1fb4
+def _identity_folder(path: str | Path,  # what --data-root names
+                    ) -> Path:
+    "`path`, resolved, if it is a folder of person folders; a ValueError that says what is wrong otherwise."
+    root = Path(path).expanduser().resolve()
+    if not root.is_dir():
+        raise ValueError(f"--data-root {path}: no such folder; give a folder laid out as PATH/<person>/<photo>.jpg "
+                         "(CelebA, FaceScrub or FFHQ sorted by identity)")
+    people = [d for d in root.iterdir() if d.is_dir()]
+    if not people:
+        raise ValueError(f"--data-root {path} holds no person folders; lay it out as PATH/<person>/<photo>.jpg")
+    return root
+
+# %% ../nbs/11c_runner.ipynb #0fb5caea
+def check_backbone(weights: str | Path,  # the file --weights names
+                   parameters: dict,  # the figure's parameters (`FigureSpec.parameters`)
+                  ) -> None:
+    "Raise a ValueError unless `weights` load, as a backbone, into the target architecture `parameters` describe."
+    models = importlib.import_module('mi_nonrobust.models')
+    arch = parameters.get('target_arch') or 'cnn'
+    size = parameters.get('image_size') or 32
+    model = models.build_model(arch, num_classes=2, in_channels=parameters.get('channels') or 1, image_size=size)
+    try:
+        models.load_weights(model, weights, head=False)
+    except ValueError as e:
+        raise ValueError(f"--weights {weights} does not fit the figure's target ({arch}): {e}") from None
 
 # %% ../nbs/11c_runner.ipynb #17f98391
 def main(argv=None,  # the arguments (default: the command line's)
@@ -389,9 +426,16 @@ def main(argv=None,  # the arguments (default: the command line's)
         print(f"{args.check}: {len(found)} difference(s) from the committed JSON"
               + ''.join(f'\n  {d}' for d in found))
         return 1 if found else 0
-    names = args.only or list(FIGURES)
+    names = args.only or (folder_figures() if args.data_root else list(FIGURES))
     if args.workers is not None and args.workers < 1: parser.error(f"--workers must be at least 1, got {args.workers}")
     if args.threads < 1: parser.error(f"--threads must be at least 1, got {args.threads}")
+    data_root, out_dir = '', args.out_dir
+    if args.data_root:  # a user's folder: checked now, and its figures never overwrite the committed ones
+        try:
+            data_root = str(_identity_folder(args.data_root))
+        except ValueError as e:
+            parser.error(str(e))
+        out_dir = out_dir or str(Path.cwd() / f'figures-{Path(data_root).name}')
     execution = {k: v for k, v in (('workers', args.workers), ('scheduler', args.scheduler)) if v is not None}
     overrides = {}
     try:  # a wrong name or parameter is a usage error: one line and status 2, before any figure runs
@@ -400,12 +444,19 @@ def main(argv=None,  # the arguments (default: the command line's)
             declared = figure_parameters(name)
             # --workers / --scheduler reach the figures whose templates can use them; the others run in one process
             overrides[name] = {**{k: v for k, v in execution.items() if k in declared}, **dict(args.param)}
-            check_parameters(name, spec.parameters(args.profile, overrides[name]))
+            if args.weights:
+                if 'target_weights' not in declared:
+                    raise ValueError(f"--weights: figure {name!r} takes no target_weights (figures that do: "
+                                     f"{', '.join(n for n in FIGURES if 'target_weights' in figure_parameters(n))})")
+                overrides[name]['target_weights'] = str(Path(args.weights).resolve())
+            parameters = spec.parameters(args.profile, overrides[name], data_root=data_root)
+            check_parameters(name, parameters)
+            if args.weights: check_backbone(args.weights, parameters)
     except ValueError as e:
         parser.error(str(e))
     for name in names:
         skipped = sorted(set(execution) - set(overrides[name]))
         if skipped: print(f"{name}: its template has no {' or '.join(skipped)} parameter; it runs in this process")
-        run_figure(name, profile=args.profile, parameters=overrides[name], out_dir=args.out_dir,
-                   log_output=not args.quiet, threads=args.threads, cold=args.cold)
+        run_figure(name, profile=args.profile, parameters=overrides[name], out_dir=out_dir,
+                   log_output=not args.quiet, threads=args.threads, cold=args.cold, data_root=data_root)
     return 0

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Callable
 
 import torch
@@ -95,6 +96,8 @@ class ExperimentSpec:
                                          # private; `splits.identity_classes` gives a face set's crowd)
     target_data: str = 'private'  # 'private' (the real target) or 'surrogate' (trained on the attacker's own images)
     target_arch: str = 'cnn'  # a name of `models.MODELS`
+    target_init: str | None = None  # a weights file the target starts from (`models.load_weights`, head=False: a
+                                    # backbone, e.g. ImageNet's); None: a seeded random start. Keyed by its content
     target: TrainConfig = TrainConfig(epochs=5, show_progress=False)  # target training (its seed is replaced by `seed`)
     defenses: tuple = ()  # ((name, {hyperparameters}), ...), names from `defenses.DEFENSES`
     eval_arch: str = 'eval_cnn'  # evaluation model architecture (must differ from the target's)
@@ -130,6 +133,9 @@ class ExperimentSpec:
                              "under prior='disjoint_classes' the attacker has none (its public data are other "
                              "classes); use prior='disjoint_samples', or compare with the real unseen images and "
                              "prior samples (`reference_rows`) instead")
+        if self.target_init is not None and not Path(self.target_init).is_file():
+            raise ValueError(f"target_init {self.target_init!r} is not a file: give the path of a state dict saved "
+                             "with torch.save (torchvision's names or this package's), or None for a random start")
         if self.channels not in (None, 1, 3):
             raise ValueError(f"channels must be 1 (grey), 3 (RGB) or None (the data set's own), got {self.channels!r}")
         if self.replicate not in REPLICATES:
@@ -189,9 +195,12 @@ HEADLINE_PARAMETERS = ('dataset', 'image_size', 'private_classes', 'prior', 'n_p
                        'holdout_reference', 'holdout_permutations', 'device')
 # parameters a template may set, with the value when it does not: what a seed redraws; the identity protocol of a face
 # set with many people (`identities` private people, 0: `private_classes` instead; photos used per person, 0: all);
-# colour and folder of the data (0 and '': the data set's own); the architectures ('': `ExperimentSpec`'s defaults)
+# colour and folder of the data (0 and '': the data set's own); the architectures ('': `ExperimentSpec`'s defaults);
+# the crowd of the identity protocol (people with at most `crowd_max_photos` photos; 0: everyone not private); the
+# target's starting weights ('': random), learning-rate milestones and flips; bf16 autocast of the measuring models
 OPTIONAL_PARAMETERS = {'replicate': 'full', 'identities': 0, 'max_per_class': 0, 'channels': 0, 'data_root': '',
-                       'target_arch': '', 'eval_arch': ''}
+                       'target_arch': '', 'eval_arch': '', 'crowd_max_photos': 9, 'target_weights': '',
+                       'target_milestones': [], 'hflip': False, 'precision': 'fp32'}
 
 
 # the target's weights: the last epoch's on the CPU profile, the reference's best validation loss in the paper's
@@ -217,20 +226,24 @@ def spec_from_parameters(parameters: dict,  # a headline-figure template's param
             raise ValueError(f"identities needs prior='disjoint_classes' (the attacker's crowd is other people), "
                              f"got prior={p['prior']!r}")
         people = load_dataset(p['dataset'], size=p['image_size'] or None, root=p['data_root'] or None)
-        classes, public_classes = identity_classes(people, n_identities=p['identities'])
+        classes, public_classes = identity_classes(people, n_identities=p['identities'],
+                                                   public_max_photos=p['crowd_max_photos'] or None)
     else:
         classes = tuple(p['private_classes']) or tuple(range(
             load_dataset(p['dataset'], size=p['image_size'] or None, root=p['data_root'] or None).num_classes))
     return ExperimentSpec(
         label='standard', dataset=p['dataset'], image_size=p['image_size'] or None, channels=p['channels'] or None,
         data_root=p['data_root'] or None, private_classes=classes,
-        target_arch=p['target_arch'] or ExperimentSpec.target_arch,
+        target_arch=p['target_arch'] or ExperimentSpec.target_arch, target_init=p['target_weights'] or None,
         eval_arch=p['eval_arch'] or ExperimentSpec.eval_arch,
         prior=p['prior'], n_private_per_class=p['n_private_per_class'] or None, test_fraction=p['test_fraction'],
         public_fraction=p['public_fraction'], n_eval=p['n_eval'] or None,
+        # targets train in float32 whatever `precision` says: AT-AT's radius (2.5e-4) is below bf16's resolution
         target=TrainConfig(epochs=p['target_epochs'], batch_size=p['target_batch_size'], show_progress=False,
-                           checkpoint=PROFILE_CHECKPOINTS[profile]),
-        eval=TrainConfig(epochs=p['eval_epochs'], show_progress=False),
+                           checkpoint=PROFILE_CHECKPOINTS[profile], milestones=tuple(p['target_milestones']),
+                           hflip=bool(p['hflip'])),
+        eval=TrainConfig(epochs=p['eval_epochs'], show_progress=False, precision=p['precision'],
+                         hflip=bool(p['hflip'])),
         prior_config=prior_config(profile, epochs=p['prior_epochs'], width=p['prior_width'],
                                   max_images=p['prior_images'] or None, show_progress=False),
         attack_profile=profile, attack_kwargs={'steps': p['attack_steps']}, n_per_class=p['n_per_class'],

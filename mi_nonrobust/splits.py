@@ -164,13 +164,14 @@ def mi_split(dataset: ImageDataset,  # the source, e.g. load_dataset('fashion_mn
 def identity_classes(dataset: ImageDataset,  # a data set whose classes are people (e.g. load_dataset('lfw'))
                      *, n_identities: int,  # private people: those with the most photos
                      min_photos: int = 10,  # a private person has at least this many photos
-                     public_max_photos: int = 9,  # the attacker's crowd: people with at most this many photos
+                     public_max_photos: int | None = 9,  # the attacker's crowd: people with at most this many photos
+                                                        # (None: every person who is not private)
                     ) -> tuple:
     "(private classes, public classes): the people with the most photos, and the crowd with few photos each."
     for name, value in (('n_identities', n_identities), ('min_photos', min_photos),
                         ('public_max_photos', public_max_photos)):
         _check_count(value, name)
-    if public_max_photos >= min_photos:
+    if public_max_photos is not None and public_max_photos >= min_photos:
         raise ValueError(f"public_max_photos ({public_max_photos}) must be below min_photos ({min_photos}): a person "
                          "is either in the private pool or in the crowd")
     counts = torch.bincount(dataset.labels, minlength=dataset.num_classes)
@@ -179,6 +180,11 @@ def identity_classes(dataset: ImageDataset,  # a data set whose classes are peop
         raise ValueError(f"{dataset.name} has {len(eligible)} people with at least {min_photos} photos, fewer than "
                          f"n_identities={n_identities}; ask for at most {len(eligible)} or lower min_photos")
     chosen = sorted(eligible, key=lambda c: (-int(counts[c]), c))[:n_identities]
-    crowd = torch.nonzero((counts >= 1) & (counts <= public_max_photos)).flatten().tolist()
-    if not crowd: raise ValueError(f"{dataset.name} has nobody with 1 to {public_max_photos} photos for the crowd")
+    if public_max_photos is None:  # everyone else: a folder where every person has many photos
+        crowd = sorted(set(torch.nonzero(counts >= 1).flatten().tolist()) - set(chosen))
+        if not crowd: raise ValueError(f"{dataset.name} has nobody outside the {n_identities} private people for the "
+                                       "crowd; ask for fewer identities")
+    else:
+        crowd = torch.nonzero((counts >= 1) & (counts <= public_max_photos)).flatten().tolist()
+        if not crowd: raise ValueError(f"{dataset.name} has nobody with 1 to {public_max_photos} photos for the crowd")
     return tuple(sorted(chosen)), tuple(crowd)

@@ -156,9 +156,11 @@ def target_spec(label: str,  # a label of `TARGETS`
         overrides = {name: {**PAPER_PROFILE_DEFENSES.get(name, {}), **given.get(name, {})}
                      for name in {*PAPER_PROFILE_DEFENSES, *given}}
     # a target of the default architecture takes the figure's (`base.target_arch`: torchvision's in the paper's
-    # protocol); one that names its own (RoLSS and SSF need this package's residual blocks) keeps it
-    arch = base.target_arch if target.arch == Target.arch else target.arch
-    return dataclasses.replace(base, label=label, target_arch=arch,
+    # protocol) and its starting weights; one that names its own (RoLSS and SSF need this package's residual blocks)
+    # keeps it and starts from random weights (the figure's backbone is another architecture's)
+    own = target.arch != Target.arch
+    return dataclasses.replace(base, label=label, target_arch=target.arch if own else base.target_arch,
+                               target_init=None if own else getattr(base, 'target_init', None),
                                defenses=target_defenses(label, overrides=overrides, seed=base.seed))
 
 # %% ../nbs/09z_targets.ipynb #c8e882d7

@@ -8,7 +8,7 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass, field
-
+from pathlib import Path
 from typing import ClassVar
 
 import torch
@@ -16,8 +16,9 @@ import torch.nn.functional as F
 from torch import nn
 
 from . import models as _models_module
-from .core import (ArtifactCache, check_number, check_positive_int, check_seed, evaluating, fingerprint,
-                               get_device, lookup, make_generator, module_device, progress, set_seed, stage_version)
+from .core import (ArtifactCache, _file_digest, check_number, check_positive_int, check_seed, evaluating,
+                               fingerprint, get_device, lookup, make_generator, module_device, progress, set_seed,
+                               stage_version)
 from .data import ImageDataset
 from .models import build_model
 
@@ -299,12 +300,16 @@ def defense_version(defense) -> dict:
 
 
 def model_spec(arch: str, num_classes: int, data: ImageDataset, config: TrainConfig, defenses=(), *,
-               eval_data: ImageDataset | None = None, model_kwargs: dict | None = None) -> dict:
+               eval_data: ImageDataset | None = None, model_kwargs: dict | None = None,
+               init: str | Path | None = None) -> dict:
     "Everything that determines a trained model, as a fingerprintable dict."
-    return {'arch': arch, 'num_classes': num_classes, 'model_kwargs': dict(model_kwargs or {}),
+    spec = {'arch': arch, 'num_classes': num_classes, 'model_kwargs': dict(model_kwargs or {}),
             'data': fingerprint(data), 'eval_data': None if eval_data is None else fingerprint(eval_data),
             'config': config, 'device_type': get_device(config.device).type, 'defenses': list(defenses),
             'code': [_models_module.MODELS_STAGE, TRAIN_STAGE, *(defense_version(d) for d in defenses)]}
+    # starting weights by their content, never their path (a model started from random weights keeps its key)
+    if init is not None: spec['init'] = _file_digest(Path(init))
+    return spec
 
 
 def train_cached(arch: str,  # a name of `models.MODELS`
@@ -315,16 +320,21 @@ def train_cached(arch: str,  # a name of `models.MODELS`
                  num_classes: int | None = None,  # outputs of the model (default: the classes of `data`)
                  model_kwargs: dict | None = None,  # extra arguments of `build_model`
                  cache: ArtifactCache | None = None,  # where trained models are kept (default: `ArtifactCache()`)
+                 init: str | Path | None = None,  # a weights file the model starts from, its head excepted (a
+                                                  # backbone: `models.load_weights(head=False)`); None: random
                 ) -> TrainResult:
     "`train` a freshly built model, or load it from the cache if the same run was done before."
     cache = cache or ArtifactCache()
     num_classes = num_classes or data.num_classes
     kwargs = dict(num_classes=num_classes, in_channels=data.image_shape[0], image_size=data.image_shape[1],
                   seed=config.seed, **(model_kwargs or {}))
-    spec = model_spec(arch, num_classes, data, config, defenses, eval_data=eval_data, model_kwargs=model_kwargs)
+    spec = model_spec(arch, num_classes, data, config, defenses, eval_data=eval_data, model_kwargs=model_kwargs,
+                      init=init)
 
     def build():
-        result = train(build_model(arch, **kwargs), data, config, defenses, eval_data=eval_data)
+        model = build_model(arch, **kwargs)
+        if init is not None: _models_module.load_weights(model, init, head=False)
+        result = train(model, data, config, defenses, eval_data=eval_data)
         state = {k: v.detach().cpu().contiguous() for k, v in result.model.state_dict().items()}
         return {'state_dict': state, 'history': result.history, 'selected_epoch': result.selected_epoch}
 

@@ -6,16 +6,18 @@
 from __future__ import annotations
 
 import argparse
+import math
 import resource
 import statistics
 import sys
 import tempfile
 import time
+from pathlib import Path
 
 import torch
 import torch.nn.functional as F
 
-from .adversarial import PGD, AntiAdversarialTraining, make_threat
+from .adversarial import PGD, AdversarialTraining, AntiAdversarialTraining, make_threat
 from .inversions import make_inversion
 from .search import batching_speedup
 from .core import ArtifactCache, get_device, make_generator
@@ -27,9 +29,9 @@ from .priors import build_gan
 from .train import TrainConfig, train
 
 # %% auto #0
-__all__ = ['BENCHMARKS', 'hand_written_epoch', 'peak_memory_mb', 'bench_train', 'bench_pgd', 'bench_atat', 'bench_features',
-           'bench_gmi', 'bench_defense_costs', 'bench_attack_speed', 'bench_sweep_speedup', 'verdict', 'format_numbers',
-           'main']
+__all__ = ['PROTOCOL_DATA', 'BENCHMARKS', 'hand_written_epoch', 'peak_memory_mb', 'bench_train', 'bench_pgd', 'bench_atat',
+           'bench_features', 'bench_gmi', 'protocol_step_costs', 'protocol_hours', 'bench_protocol',
+           'bench_defense_costs', 'bench_attack_speed', 'bench_sweep_speedup', 'verdict', 'format_numbers', 'main']
 
 # %% ../nbs/13_bench.ipynb #8fa22be6
 def _sync(device):
@@ -209,7 +211,92 @@ def bench_gmi(*, arch: str = 'cnn',  # attacked model
             'per_class_recon_steps_per_s': numbers['batched_throughput'] / numbers['speedup'],
             'ratio': numbers['speedup']}
 
+# %% ../nbs/13_bench.ipynb #78351e25
+def protocol_step_costs(*, device: str = 'auto',  # where to measure
+                        batches: int = 2,  # timed training steps of each model
+                        attack_steps: int = 5,  # timed GMI steps
+                        per_class: int = 5,  # reconstructions of each of 10 classes in the timed GMI batch
+                       ) -> dict:
+    "Seconds per step of each stage of the paper's protocol (`figures.FACES_PAPER`) at 64 px RGB, measured on `device`."
+    from mi_nonrobust.figures import FACES_PAPER
+    from mi_nonrobust.priors import PriorConfig, train_prior
+    p, device = FACES_PAPER, get_device(device)
+    size, batch = p['image_size'], p['target_batch_size']
+    n = batches * batch
+    data = ImageDataset(torch.rand(n, 3, size, size, generator=make_generator(0)), torch.arange(n) % 10,
+                        [str(c) for c in range(10)], 'protocol', torch.arange(n))
+
+    def per_step(arch, defenses=(), precision='fp32'):
+        config = TrainConfig(epochs=1, batch_size=batch, device=str(device), precision=precision, show_progress=False)
+        model = build_model(arch, num_classes=10, in_channels=3, image_size=size, seed=0)
+        train(model, data.subset(torch.arange(batch)), config, list(defenses))  # warm-up: allocator, kernels
+        return _timed(lambda: train(model, data, config, list(defenses)), device) / batches
+
+    costs = {'device': str(device), 'threads': torch.get_num_threads(),
+             'target_step_s': per_step(p['target_arch']),
+             'atat_step_s': per_step(p['target_arch'], [AntiAdversarialTraining()]),
+             'at_step_s': per_step(p['target_arch'], [AdversarialTraining()]),
+             'eval_step_s': per_step(p['eval_arch'], precision=p['precision'])}
+    config = PriorConfig(epochs=1, width=p['prior_width'], device=str(device), show_progress=False)
+    public = data.subset(torch.arange(min(n, config.batch_size * config.n_critic)))
+    train_prior(public.subset(torch.arange(config.batch_size)), config)  # warm-up
+    costs['prior_step_s'] = _timed(lambda: train_prior(public, config), device) / (len(public) // config.batch_size)
+    target = build_model(p['target_arch'], num_classes=10, in_channels=3, image_size=size, seed=0).to(device).eval()
+    prior = build_gan(image_shape=(3, size, size), width=p['prior_width'], seed=0).to(device)
+    attack = make_inversion('gmi', profile='paper', steps=attack_steps)
+    attack.run(target, [0], 1, prior)  # warm-up
+    costs['attack_step_s'] = _timed(lambda: attack.run(target, list(range(10)), per_class, prior),
+                                    device) / attack_steps
+    costs['attack_batch'] = 10 * per_class
+    return costs
+
+# %% ../nbs/13_bench.ipynb #c90ba65f
+# a CelebA-sized folder under the paper's protocol (`figures.FACES_FOLDER`): the 1,000 people with the most photos
+# (about 30 each, the reference's CelebA subset) and about 170,000 photos of everyone else
+PROTOCOL_DATA = {'identities': 1000, 'photos_per_person': 30, 'crowd_photos': 170_000}
+
+
+def protocol_hours(costs: dict,  # `protocol_step_costs`
+                   *, figure: str = 'fig2f_lfw',  # a figure of `figures.folder_figures()`
+                   identities: int = PROTOCOL_DATA['identities'],  # private people
+                   photos_per_person: int = PROTOCOL_DATA['photos_per_person'],  # photos of each
+                   crowd_photos: int = PROTOCOL_DATA['crowd_photos'],  # photos of everyone else
+                  ) -> dict:
+    "Hours of each stage of `figure` under the paper's protocol on a folder of that size, from measured step costs."
+    from mi_nonrobust.figures import FIGURES, folder_figures
+    from mi_nonrobust.targets import target_defenses
+    if figure not in folder_figures():
+        raise ValueError(f"{figure!r} does not run on an identity folder; figures that do: "
+                         f"{', '.join(folder_figures())}")
+    p = FIGURES[figure].parameters('paper', {'identities': identities}, data_root='folder')
+    outside_test = identities * photos_per_person * (1 - p['test_fraction'])
+
+    def steps(images, batch, epochs): return epochs * math.ceil(images / batch)
+
+    def step_cost(label):  # AT-AT and AT steps cost more than a standard one; the other defenses about as much
+        names = {name for name, _ in target_defenses(label)}
+        return costs['atat_step_s'] if 'atat' in names else costs['at_step_s'] if 'at' in names else \
+            costs['target_step_s']
+
+    train_steps = steps(outside_test * (1 - TrainConfig().val_fraction), p['target_batch_size'], p['target_epochs'])
+    eval_batch = TrainConfig().batch_size
+    attack_batches = math.ceil(identities * p['n_per_class'] / costs['attack_batch'])
+    seconds = {'targets_h': sum(train_steps * step_cost(t) for t in p['targets']),
+               'evaluator_h': steps(outside_test, eval_batch, p['eval_epochs']) * costs['eval_step_s'],
+               'judge_h': steps(crowd_photos, eval_batch, p['eval_epochs']) * costs['eval_step_s'],
+               'prior_h': steps(crowd_photos, 64, p['prior_epochs']) * costs['prior_step_s'],
+               'attacks_h': len(p['targets']) * p['attack_steps'] * attack_batches * costs['attack_step_s']}
+    hours = {k: v * len(p['seeds']) / 3600 for k, v in seconds.items()}
+    return {**hours, 'replicates': len(p['seeds']), 'total_h': sum(hours.values())}
+
 # %% ../nbs/13_bench.ipynb #1cf543cc
+def bench_protocol(*, device: str = 'auto') -> dict:
+    "Measured step costs of the paper's protocol and the hours of its face figures on a CelebA-sized folder."
+    costs = protocol_step_costs(device=device)
+    return {**costs, **{f'{figure} {k}': v for figure in ('fig2f_lfw', 'fig2g_lfw_at')
+                        for k, v in protocol_hours(costs, figure=figure).items() if k in ('total_h', 'replicates')}}
+
+
 def bench_defense_costs(*, device: str = 'auto') -> dict:
     "Seconds per training step of every registered defense relative to a standard step (`defenses.bench_defenses`)."
     from mi_nonrobust.defenses import bench_defenses  # imported here: the registry pulls in every defense family
@@ -230,7 +317,8 @@ def bench_sweep_speedup(*, device: str = 'auto') -> dict:
 
 # %% ../nbs/13_bench.ipynb #18fa9a7d
 BENCHMARKS = {'train': bench_train, 'pgd': bench_pgd, 'atat': bench_atat, 'features': bench_features, 'gmi': bench_gmi,
-              'defenses': bench_defense_costs, 'attacks': bench_attack_speed, 'sweep': bench_sweep_speedup}
+              'defenses': bench_defense_costs, 'attacks': bench_attack_speed, 'sweep': bench_sweep_speedup,
+              'protocol': bench_protocol}
 
 
 def verdict(name: str, numbers: dict) -> str | None:
@@ -252,6 +340,10 @@ def verdict(name: str, numbers: dict) -> str | None:
         worst = max(bido, key=bido.get)
         return (f"slowest BiDO step: {worst} at {bido[worst]:.2f}x a standard step "
                 f"({'within' if bido[worst] <= 3 else 'OVER'} the 3x target)")
+    if name == 'protocol':
+        return (f"the paper's protocol on {numbers['device']}: fig2f_lfw {numbers['fig2f_lfw total_h']:.1f} h, "
+                f"fig2g_lfw_at {numbers['fig2g_lfw_at total_h']:.1f} h on a CelebA-sized folder "
+                f"({numbers['fig2f_lfw replicates']} replicates; a lower bound)")
     if name == 'sweep':
         workers = next(k for k in numbers if k.endswith('_workers')).split('_')[1]  # `seconds_{N}_workers`
         return (f"{workers} workers: {numbers['speedup']:.2f}x the speed of 1; "
@@ -269,13 +361,20 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog='python -m mi_nonrobust.bench', description='Benchmarks of mi_nonrobust.')
     parser.add_argument('which', nargs='+', choices=sorted(BENCHMARKS), help='benchmarks to run')
     parser.add_argument('--device', default='auto', help="'auto', 'cpu' or 'cuda'")
+    parser.add_argument('--json', default=None, metavar='FILE',
+                        help='also write the numbers to FILE: {benchmark: {number: value}}, with the processor')
     args = parser.parse_args(argv)
+    results = {}
     for name in args.which:
-        numbers = BENCHMARKS[name](device=args.device)
+        numbers = results[name] = BENCHMARKS[name](device=args.device)
         print(f'benchmark {name}:')
         print(format_numbers(numbers))
         line = verdict(name, numbers)
         if line: print(f'  -> {line}')
+    if args.json:
+        from mi_nonrobust.runner import processor_name
+        from mi_nonrobust.sidecars import jsonable, write_json
+        write_json(Path(args.json), jsonable({'processor': processor_name(), 'torch': torch.__version__, **results}))
     return 0
 
 

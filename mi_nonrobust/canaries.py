@@ -26,7 +26,8 @@ import torch.nn.functional as F
 from . import experiments
 from .adversarial import FGSM, PGD, make_threat, robust_accuracy
 from .core import STAGE_VERSIONS, ArtifactCache
-from .data import ImageDataset, load_dataset, load_lfw
+from .data import ImageDataset, load_dataset
+from .faces import load_image_folder, load_lfw
 from .defenses import DEFENSES, make_defense
 from .features import FEATURE_KINDS, FeatureSetConfig, feature_dataset
 from .inversions import INVERSIONS, bench_priors, inversion_version, make_inversion, prior_kind
@@ -44,9 +45,9 @@ __all__ = ['CPU', 'STAGE_CANARIES', 'RESIDUAL_DEFENSES', 'SHORT_ATTACKS', 'RTOL'
            'fixture_model', 'training_summary', 'canary_models', 'canary_train', 'canary_adversarial',
            'canary_feature_sets', 'canary_gan_prior', 'canary_conditional_prior', 'canary_distilled_surrogates',
            'canary_pretrain_stages', 'canary_eval_features', 'canary_leakage_metrics', 'canary_target_metrics',
-           'canary_memorisation_scores', 'canary_lfw_images', 'canary_defense', 'canary_attack', 'canaries',
-           'uncovered', 'isolated', 'run_canary', 'record_path', 'load_record', 'relative_difference', 'agree', 'check',
-           'record', 'check_canaries', 'main']
+           'canary_memorisation_scores', 'canary_lfw_images', 'canary_image_folder_images', 'canary_defense',
+           'canary_attack', 'canaries', 'uncovered', 'isolated', 'run_canary', 'record_path', 'load_record',
+           'relative_difference', 'agree', 'check', 'record', 'check_canaries', 'main']
 
 # %% ../nbs/14_canaries.ipynb #9bf645cb
 def summarise(t: torch.Tensor,  # any tensor (weights, images, logits, perturbations)
@@ -241,7 +242,7 @@ def canary_memorisation_scores() -> list[float]:
 
 
 def canary_lfw_images() -> list[float]:
-    "`data.load_lfw` on a generated identity folder: 3 people, 2 RGB photos each of 40 x 48 px, cropped to 30, 16 px."
+    "`faces.load_lfw` on a generated identity folder: 3 people, 2 RGB photos each of 40 x 48 px, cropped to 30, 16 px."
     from PIL import Image
     pixels = np.random.default_rng(6).integers(0, 256, size=(6, 48, 40, 3), dtype=np.uint8)
     with tempfile.TemporaryDirectory() as tmp:
@@ -254,13 +255,26 @@ def canary_lfw_images() -> list[float]:
     return summarise(ds.images) + [float(ds.labels.sum())]
 
 
+def canary_image_folder_images() -> list[float]:
+    "`faces.load_image_folder` on a generated folder: 3 people, 2 RGB PNGs each of 20 x 24 px, padded, 16 px."
+    from PIL import Image
+    pixels = np.random.default_rng(7).integers(0, 256, size=(6, 24, 20, 3), dtype=np.uint8)
+    with tempfile.TemporaryDirectory() as tmp:
+        for n, photo in enumerate(pixels):
+            person = Path(tmp, 'folder', f'person_{n // 2}')
+            person.mkdir(parents=True, exist_ok=True)
+            Image.fromarray(photo).save(person / f'{n % 2}.png')
+        ds = load_image_folder(root=Path(tmp, 'folder'), size=16, fit='pad', cache=ArtifactCache(Path(tmp, 'cache')))
+    return summarise(ds.images) + [float(ds.labels.sum())]
+
+
 STAGE_CANARIES: dict[str, Callable[[], list]] = {
     'models': canary_models, 'train': canary_train, 'adversarial': canary_adversarial,
     'feature_sets': canary_feature_sets, 'gan_prior': canary_gan_prior, 'conditional_prior': canary_conditional_prior,
     'distilled_surrogates': canary_distilled_surrogates, 'pretrain_stages': canary_pretrain_stages,
     'eval_features': canary_eval_features, 'leakage_metrics': canary_leakage_metrics,
     'target_metrics': canary_target_metrics, 'memorisation_scores': canary_memorisation_scores,
-    'lfw_images': canary_lfw_images,
+    'lfw_images': canary_lfw_images, 'image_folder_images': canary_image_folder_images,
 }
 
 # %% ../nbs/14_canaries.ipynb #3cc4e21b

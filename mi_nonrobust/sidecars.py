@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 
 import numpy as np
@@ -29,13 +30,19 @@ def save_figure(fig,  # a matplotlib figure
     return [f'{fig_id}.png']
 
 # %% ../nbs/11a_sidecars.ipynb #fec99423
+def _rounded(x: float) -> float:
+    "`x` to 6 decimals, or to 6 significant digits when that keeps more of it (|x| < 0.1)."
+    if x == 0 or not math.isfinite(x): return x
+    return round(x, max(6, 5 - math.floor(math.log10(abs(x)))))
+
+
 def jsonable(obj):  # numbers, tensors, arrays, and dicts / lists of them
-    "`obj` as plain JSON types, floats rounded to 6 decimals."
+    "`obj` as plain JSON types, floats rounded to 6 decimals (6 significant digits below 0.1)."
     if isinstance(obj, dict): return {str(k): jsonable(v) for k, v in obj.items()}
     if isinstance(obj, (list, tuple)): return [jsonable(v) for v in obj]
-    if isinstance(obj, (np.floating, np.integer)): return obj.item()
+    if isinstance(obj, (np.floating, np.integer)): return jsonable(obj.item())
     if isinstance(obj, torch.Tensor): return jsonable(obj.tolist())
-    if isinstance(obj, float): return round(obj, 6)
+    if isinstance(obj, float): return _rounded(obj)
     return obj
 
 # %% ../nbs/11a_sidecars.ipynb #1b89e424

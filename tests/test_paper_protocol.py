@@ -9,7 +9,7 @@ import torch
 import torchvision
 from PIL import Image
 
-from mi_nonrobust.data import shared_data_dirs
+from mi_nonrobust.faces import shared_data_dirs
 from mi_nonrobust.figures import repo_root
 from mi_nonrobust.runner import main
 

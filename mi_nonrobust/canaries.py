@@ -241,30 +241,34 @@ def canary_memorisation_scores() -> list[float]:
 
 
 
+def _write_people(root: Path,  # the identity folder to write
+                  pixels: np.ndarray,  # (N, H, W, 3) uint8 photos, two per person
+                  name,  # photo n -> its file name (the suffix says the format)
+                 ) -> Path:
+    "`root/person_<n // 2>/<name(n)>` for every photo n: a generated identity folder."
+    from PIL import Image
+    for n, photo in enumerate(pixels):
+        person = root / f'person_{n // 2}'
+        person.mkdir(parents=True, exist_ok=True)
+        Image.fromarray(photo).save(person / name(n), **({'quality': 95} if name(n).endswith('.jpg') else {}))
+    return root
+
+
 def canary_lfw_images() -> list[float]:
     "`faces.load_lfw` on a generated identity folder: 3 people, 2 RGB photos each of 40 x 48 px, cropped to 30, 16 px."
-    from PIL import Image
     pixels = np.random.default_rng(6).integers(0, 256, size=(6, 48, 40, 3), dtype=np.uint8)
     with tempfile.TemporaryDirectory() as tmp:
-        for n, photo in enumerate(pixels):
-            person = Path(tmp, 'faces', f'person_{n // 2}')
-            person.mkdir(parents=True, exist_ok=True)
-            Image.fromarray(photo).save(person / f'person_{n // 2}_{n % 2:04d}.jpg', quality=95)
-        ds = load_lfw(root=Path(tmp, 'faces'), size=16, channels=3, crop=30, data_dirs=(),
-                      cache=ArtifactCache(Path(tmp, 'cache')))
+        root = _write_people(Path(tmp, 'faces'), pixels, lambda n: f'person_{n // 2}_{n % 2:04d}.jpg')
+        ds = load_lfw(root=root, size=16, channels=3, crop=30, data_dirs=(), cache=ArtifactCache(Path(tmp, 'cache')))
     return summarise(ds.images) + [float(ds.labels.sum())]
 
 
 def canary_image_folder_images() -> list[float]:
     "`faces.load_image_folder` on a generated folder: 3 people, 2 RGB PNGs each of 20 x 24 px, padded, 16 px."
-    from PIL import Image
     pixels = np.random.default_rng(7).integers(0, 256, size=(6, 24, 20, 3), dtype=np.uint8)
     with tempfile.TemporaryDirectory() as tmp:
-        for n, photo in enumerate(pixels):
-            person = Path(tmp, 'folder', f'person_{n // 2}')
-            person.mkdir(parents=True, exist_ok=True)
-            Image.fromarray(photo).save(person / f'{n % 2}.png')
-        ds = load_image_folder(root=Path(tmp, 'folder'), size=16, fit='pad', cache=ArtifactCache(Path(tmp, 'cache')))
+        root = _write_people(Path(tmp, 'folder'), pixels, lambda n: f'{n % 2}.png')
+        ds = load_image_folder(root=root, size=16, fit='pad', cache=ArtifactCache(Path(tmp, 'cache')))
     return summarise(ds.images) + [float(ds.labels.sum())]
 
 

@@ -7,77 +7,24 @@ from __future__ import annotations
 
 import functools
 import gzip
-import importlib
 import inspect
 import os
 import warnings
 import zlib
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 
-from .core import default_cache_dir, lookup
+from .core import lookup
+from .faces import load_att_faces, load_image_folder, load_lfw, load_yale_b
+from .images import (PARTS, DataUnavailableError, ImageDataset, _check_part, _check_size, _from_uint8,
+                                 convert_channels, download_dir, resize_images)
 
 # %% auto #0
-__all__ = ['SYSTEM_DATA_DIRS', 'IDX_FILES', 'PARTS', 'FASHION_MNIST_CLASSES', 'DIGIT_CLASSES', 'MNIST_SUBSET_NOTE', 'DATASETS',
-           'ImageDataset', 'read_idx', 'DataUnavailableError', 'download_dir', 'candidate_dirs', 'find_idx_files',
-           'load_fashion_mnist', 'load_mnist', 'load_digits', 'resize_images', 'convert_channels', 'load_dataset']
-
-# %% ../nbs/01_data.ipynb #4a0de773
-@dataclass(eq=False, repr=False)  # tensors have no single truth value, so the generated __eq__ would be a trap
-class ImageDataset:
-    "Images in [0,1] with shape (N, C, H, W), their labels and their positions in the source dataset."
-    images: torch.Tensor  # float32 (N, C, H, W), values in [0, 1]
-    labels: torch.Tensor  # int64 (N,), values in [0, len(class_names))
-    class_names: list[str]  # name of every class, indexed by label
-    name: str  # the source, e.g. 'fashion_mnist'
-    index: torch.Tensor  # int64 (N,): positions in the source dataset, used to prove split parts disjoint
-    note: str = ''  # caveats about the source, e.g. that it is a subset
-
-    def __post_init__(self):
-        self.class_names = list(self.class_names)
-        x, y, i = self.images, self.labels, self.index
-        if not isinstance(x, torch.Tensor) or x.ndim != 4 or x.dtype != torch.float32:
-            raise ValueError(f"images must be a float32 tensor of shape (N, C, H, W), got "
-                             f"{getattr(x, 'dtype', type(x).__name__)} with shape {tuple(getattr(x, 'shape', ()))}")
-        if x.numel() and (x.min() < 0 or x.max() > 1):
-            raise ValueError(f"images must lie in [0, 1], got values in [{x.min().item():.3g}, {x.max().item():.3g}]")
-        n = len(x)
-        for what, t in (('labels', y), ('index', i)):
-            if not isinstance(t, torch.Tensor) or t.dtype != torch.int64 or t.shape != (n,):
-                raise ValueError(f"{what} must be an int64 tensor of shape ({n},) to match the images, got "
-                                 f"{getattr(t, 'dtype', type(t).__name__)} with shape {tuple(getattr(t, 'shape', ()))}")
-        if not self.class_names: raise ValueError("class_names must not be empty")
-        if n and (y.min() < 0 or y.max() >= len(self.class_names)):
-            raise ValueError(f"labels must lie in [0, {len(self.class_names) - 1}] (one per class name), "
-                             f"got values in [{y.min().item()}, {y.max().item()}]")
-
-    def __len__(self) -> int: return len(self.images)
-
-    @property
-    def num_classes(self) -> int:
-        "Number of classes (including any without images here)."
-        return len(self.class_names)
-
-    @property
-    def image_shape(self) -> tuple[int, int, int]:
-        "(C, H, W) of one image."
-        return tuple(self.images.shape[1:])
-
-    def subset(self, idx: torch.Tensor,  # positions (int64) or a boolean mask over this dataset
-              ) -> ImageDataset:
-        "The images selected by `idx`, with the same class names."
-        idx = torch.as_tensor(idx)
-        return ImageDataset(self.images[idx], self.labels[idx], self.class_names, self.name, self.index[idx], self.note)
-
-    def __repr__(self):
-        note = f", note={self.note!r}" if self.note else ''
-        return (f"ImageDataset({self.name!r}, n={len(self)}, image_shape={self.image_shape}, "
-                f"num_classes={self.num_classes}{note})")
+__all__ = ['SYSTEM_DATA_DIRS', 'IDX_FILES', 'FASHION_MNIST_CLASSES', 'DIGIT_CLASSES', 'MNIST_SUBSET_NOTE', 'DATASETS', 'read_idx',
+           'candidate_dirs', 'find_idx_files', 'load_fashion_mnist', 'load_mnist', 'load_digits', 'load_dataset']
 
 # %% ../nbs/01_data.ipynb #c26de6b5
 _IDX_DTYPES = {0x08: np.uint8, 0x09: np.int8, 0x0B: np.dtype('>i2'), 0x0C: np.dtype('>i4'),
@@ -119,15 +66,6 @@ IDX_FILES = {'train_images': 'train-images-idx3-ubyte', 'train_labels': 'train-l
              'test_images': 't10k-images-idx3-ubyte', 'test_labels': 't10k-labels-idx1-ubyte'}
 
 
-class DataUnavailableError(FileNotFoundError):
-    "A data set is neither on disk nor downloadable; the message says how to get it."
-
-
-def download_dir() -> Path:
-    "Where torchvision downloads go: `default_cache_dir()/data`."
-    return default_cache_dir() / 'data'
-
-
 def candidate_dirs(subfolder: str,  # the data set's folder name, e.g. 'fashion-mnist'
                    *, root: str | Path | None = None,  # searched first
                    system_dirs: tuple = SYSTEM_DATA_DIRS,  # searched after $MI_NONROBUST_DATA
@@ -154,32 +92,11 @@ def find_idx_files(dirs: list[Path],  # folders to search, in order
     return None
 
 # %% ../nbs/01_data.ipynb #ad4f2550
-PARTS = ('train', 'test', 'all')
 FASHION_MNIST_CLASSES = ['T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt', 'Sneaker', 'Bag',
                          'Ankle boot']
 DIGIT_CLASSES = [str(d) for d in range(10)]
 
-
-def _check_part(part, name, has_test=True):
-    if part not in PARTS: raise ValueError(f"unknown part {part!r}; valid parts: {', '.join(PARTS)}")
-    if part != 'all' and not has_test:
-        raise ValueError(f"{name} has no official train/test split, so only part='all' exists "
-                         f"(use mi_split to split it)")
-
-
-def _check_size(size):
-    if isinstance(size, bool) or not isinstance(size, (int, np.integer)) or size < 1:
-        raise ValueError(f"size must be a positive integer (images become size x size) or None, got {size!r}")
-    return int(size)
-
 # %% ../nbs/01_data.ipynb #f32f8d4a
-def _from_uint8(images, labels, class_names, name, part, n_train, note=''):
-    "An ImageDataset of `part` from uint8 (N, C, H, W) images whose first `n_train` form the train part."
-    positions = {'train': slice(0, n_train), 'test': slice(n_train, len(images)), 'all': slice(0, len(images))}[part]
-    index = torch.arange(len(images))[positions]
-    return ImageDataset(images[positions].float().div_(255), labels[positions].long(), class_names, name, index, note)
-
-
 def _load_idx_set(files, class_names, name, part):
     train_x, test_x = read_idx(files['train_images']), read_idx(files['test_images'])
     train_y, test_y = read_idx(files['train_labels']), read_idx(files['test_labels'])
@@ -272,33 +189,10 @@ def load_digits(*, part: str = 'all',  # only 'all' exists
     labels = torch.from_numpy(bunch.target).long()
     return ImageDataset(images, labels, DIGIT_CLASSES, 'digits', torch.arange(len(images)))
 
-# %% ../nbs/01_data.ipynb #ca73adeb
-def resize_images(images: torch.Tensor,  # float (N, C, H, W) in [0, 1]
-                  size: int,  # side of the square output
-                 ) -> torch.Tensor:
-    "Images resized to size x size, bilinear with antialiasing, kept in [0, 1]."
-    if images.shape[-2:] == (size, size): return images
-    out = F.interpolate(images, size=(size, size), mode='bilinear', antialias=True, align_corners=False)
-    return out.clamp_(0, 1)  # interpolation may step outside [0, 1] by rounding error
-
-
-def convert_channels(images: torch.Tensor,  # float (N, C, H, W), C in (1, 3)
-                     channels: int,  # 1 (grey) or 3 (RGB)
-                    ) -> torch.Tensor:
-    "Grey images as RGB (channel repeated) or RGB images as grey (ITU-R 601 luma)."
-    if channels not in (1, 3): raise ValueError(f"channels must be 1 (grey), 3 (RGB) or None, got {channels!r}")
-    have = images.shape[1]
-    if have == channels: return images
-    if have == 1: return images.expand(-1, 3, -1, -1).contiguous()
-    if have == 3:
-        weights = torch.tensor([0.299, 0.587, 0.114], dtype=images.dtype).view(1, 3, 1, 1)
-        return (images * weights).sum(1, keepdim=True).clamp_(0, 1)
-    raise ValueError(f"cannot convert images with {have} channels; only 1 (grey) and 3 (RGB) are supported")
-
 # %% ../nbs/01_data.ipynb #232871c9
-# the face sources (identity folders, AT&T, Yale B, LFW) register themselves from `faces`, imported on first use
-DATASETS: dict[str, Callable[..., ImageDataset]] = {
-    'fashion_mnist': load_fashion_mnist, 'mnist': load_mnist, 'digits': load_digits}
+DATASETS: dict[str, Callable[..., ImageDataset]] = {  # the face sources are `faces`'
+    'fashion_mnist': load_fashion_mnist, 'mnist': load_mnist, 'digits': load_digits, 'image_folder': load_image_folder,
+    'att_faces': load_att_faces, 'yale_b': load_yale_b, 'lfw': load_lfw}
 
 
 def load_dataset(name: str,  # a key of `DATASETS`
@@ -309,7 +203,6 @@ def load_dataset(name: str,  # a key of `DATASETS`
                  download: bool = True,  # allow downloads (torchvision, scikit-learn) where a source has one
                 ) -> ImageDataset:
     "A data set by name, as float images in [0,1] of the requested size and channels."
-    importlib.import_module('mi_nonrobust.faces')  # registers the face sources (once)
     loader = lookup(DATASETS, name, 'dataset')
     if part not in PARTS: raise ValueError(f"unknown part {part!r}; valid parts: {', '.join(PARTS)}")
     if size is not None: size = _check_size(size)
@@ -324,14 +217,3 @@ def load_dataset(name: str,  # a key of `DATASETS`
     if channels is not None: images = convert_channels(images, channels)
     if images is ds.images: return ds
     return ImageDataset(images, ds.labels, ds.class_names, ds.name, ds.index, ds.note)
-
-# %% ../nbs/01_data.ipynb #ae5cdf6c
-_FACE_NAMES = ('IMAGE_SUFFIXES', 'FITS', 'FaceSet', 'FACE_SETS', 'FACE_FIT', 'OLIVETTI_NOTE', 'LFW_CROP', 'LFW_STAGE',
-               'IMAGE_FOLDER_STAGE', 'load_image_folder', 'load_att_faces', 'load_yale_b', 'load_lfw',
-               'shared_data_dirs', 'face_set_dirs')
-
-
-def __getattr__(name: str):  # a face source's name: `from mi_nonrobust.data import load_lfw` keeps working
-    "The object `name` names in `faces`, where the face sources moved."
-    if name not in _FACE_NAMES: raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(importlib.import_module('mi_nonrobust.faces'), name)

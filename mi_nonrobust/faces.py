@@ -16,8 +16,8 @@ import numpy as np
 import torch
 
 from .core import ArtifactCache, check_positive_int, fingerprint, lookup, stage_version
-from .data import (DATASETS, DataUnavailableError, ImageDataset, _check_part, _check_size, _from_uint8,
-                               download_dir, resize_images)
+from .images import (DataUnavailableError, ImageDataset, _check_part, _check_size, _from_uint8,
+                                 download_dir, resize_images)
 
 # %% auto #0
 __all__ = ['IMAGE_SUFFIXES', 'FITS', 'IMAGE_FOLDER_STAGE', 'FACE_SETS', 'FACE_FIT', 'OLIVETTI_NOTE', 'LFW_CROP', 'LFW_STAGE',
@@ -311,7 +311,3 @@ def load_lfw(*, part: str = 'all',  # only 'all' exists
     images = (cache or ArtifactCache()).get_or_build(
         'dataset_images', key, lambda: _decode_centre_crops(files, size=size, channels=channels, crop=crop))
     return _from_uint8(images, torch.tensor(labels), identities, 'lfw', 'all', len(images))
-
-# %% ../nbs/01b_faces.ipynb #929ea8e4
-DATASETS.update({'image_folder': load_image_folder, 'att_faces': load_att_faces, 'yale_b': load_yale_b,
-                 'lfw': load_lfw})

@@ -64,8 +64,9 @@ def _identity_images(root: Path, *, key: Callable | None = None, exclude: tuple 
             for i in identities}
 
 
-def _identity_listing(root: Path, *, name: str, key: Callable | None = None, exclude: tuple = ()) -> tuple:
-    "(identities, files, labels) of `root/<identity>/<image>`, checked: every identity with images has at least 2."
+def _identity_listing(root: Path, *, name: str, key: Callable | None = None, exclude: tuple = (),
+                      skip_single: bool = False) -> tuple:
+    "(identities, files, labels) of `root/<identity>/<image>`; an identity with one image is an error or left out."
     if not root.is_dir(): raise FileNotFoundError(f"{name} root {root} does not exist or is not a folder")
     found = _identity_images(root, key=key, exclude=exclude)
     identities = list(found)
@@ -79,11 +80,16 @@ def _identity_listing(root: Path, *, name: str, key: Callable | None = None, exc
         warnings.warn(f"{name}: ignoring identity folders without images: {', '.join(empty_ids)}")
         identities = [i for i in identities if found[i]]
     few = [i for i in identities if len(found[i]) < 2]
-    if few:
+    if few and (not skip_single or len(few) == len(identities)):  # a known face set with one is damaged
         raise ValueError(f"{name}: every identity needs at least 2 images (a split per identity holds out at least "
                          f"one), but in {root} " + ', '.join(f"{i} has {len(found[i])}" for i in few[:20]) +
                          (f" and {len(few) - 20} more" if len(few) > 20 else '') +
                          "; add images to these folders or remove them")
+    if few:  # a user's folder (CelebA has people with one photo): they are left out, and said so
+        more = f" and {len(few) - 10} more" if len(few) > 10 else ''
+        warnings.warn(f"{name}: leaving out {len(few)} identities with a single image (a split per identity holds "
+                      f"out at least one): {', '.join(few[:10])}{more}")
+        identities = [i for i in identities if i not in set(few)]
     files = [p for i in identities for p in found[i]]
     return identities, files, [label for label, i in enumerate(identities) for _ in found[i]]
 
@@ -135,7 +141,7 @@ def load_image_folder(*, part: str = 'all',  # only 'all' exists
     _check_fit_channels(fit, channels)
     if root is None: raise ValueError("image_folder needs root=<folder with one subfolder of images per identity>")
     root = Path(root)
-    identities, files, labels = _identity_listing(root, name='image_folder')
+    identities, files, labels = _identity_listing(root, name='image_folder', skip_single=True)
     # decoded once per size, colour and fit: a CelebA-sized folder takes minutes to decode, and every experiment of a
     # figure loads it. Keyed by the files (names under the root and sizes), never by where the folder is
     content = [[str(p.relative_to(root)), p.stat().st_size] for p in files]

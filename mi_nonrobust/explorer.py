@@ -127,6 +127,7 @@ FIGURE_BASES = {  # explorer data set name -> figure whose standard target is th
     'Fashion-MNIST, 10 classes (fig2_headline)': 'fig2_headline',
     'Fashion-MNIST, classes 0-4 (fig2b_classes)': 'fig2b_classes',
     'AT&T faces, 20 identities (fig2c_faces)': 'fig2c_faces',
+    'Labeled Faces in the Wild, 62 identities (fig2f_lfw)': 'fig2f_lfw',
 }
 
 

@@ -133,13 +133,13 @@ def test_committed_pages_are_what_the_json_gives():
 
 
 def test_readme_tables_are_what_the_json_gives():
-    # the README's at-a-glance table and page index are outputs of nbs/index.ipynb computed from the figures' JSON:
-    # the stored outputs (rendered into README.md) must be what the committed JSON gives now
+    # the README's at-a-glance table, page index and the paper protocol's step costs are outputs of nbs/index.ipynb
+    # computed from committed JSON: the stored outputs (rendered into README.md) must be what that JSON gives now
     import ast
     nb = json.loads((figures.repo_root() / 'nbs' / 'index.ipynb').read_text())
     cells = [c for c in nb['cells'] if c['cell_type'] == 'code' and any('text/markdown' in o.get('data', {})
                                                                           for o in c.get('outputs', []))]
-    assert len(cells) == 2, 'expected the at-a-glance cell and the page index cell'
+    assert len(cells) == 3, 'expected the at-a-glance cell, the page index cell and the protocol costs cell'
     namespace = {}
     for cell in cells:
         tree = ast.parse(''.join(cell['source']))

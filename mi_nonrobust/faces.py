@@ -64,11 +64,21 @@ def _identity_images(root: Path, *, key: Callable | None = None, exclude: tuple 
             for i in identities}
 
 
+def _refuse_other_files(root: Path, found: dict) -> None:
+    "Raise a ValueError naming the files in `root`'s identity folders that are not images (`found`'s)."
+    strange = [p for i in found for p in sorted((root / i).iterdir()) if p.is_file() and p not in found[i]]
+    if strange:
+        raise ValueError(f"{len(strange)} files in the identity folders of {root} are not images (e.g. "
+                         f"{', '.join(str(s.relative_to(root)) for s in strange[:3])}); allowed suffixes: "
+                         f"{', '.join(IMAGE_SUFFIXES)}; convert them or move them out")
+
+
 def _identity_listing(root: Path, *, name: str, key: Callable | None = None, exclude: tuple = (),
                       skip_single: bool = False) -> tuple:
-    "(identities, files, labels) of `root/<identity>/<image>`; an identity with one image is an error or left out."
+    "(identities, files, labels) of `root/<identity>/<image>`; a user's folder (`skip_single`) must hold images only."
     if not root.is_dir(): raise FileNotFoundError(f"{name} root {root} does not exist or is not a folder")
     found = _identity_images(root, key=key, exclude=exclude)
+    if skip_single: _refuse_other_files(root, found)  # a .webp or .bmp left out unsaid would lose people
     identities = list(found)
     if not any(found.values()):
         loose = [p for p in root.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES]
@@ -264,11 +274,7 @@ LFW_STAGE = stage_version('lfw_images', 1)  # how `load_lfw` decodes, crops and 
 def _identity_files(folder: Path) -> tuple:
     "Identities (sorted names of the subfolders), image files and labels; refuses files that are not images."
     found = _identity_images(folder)
-    strange = [p for i in found for p in sorted((folder / i).iterdir()) if p.is_file() and p not in found[i]]
-    if strange:
-        raise ValueError(f"{len(strange)} files in the identity folders of {folder} are not images (e.g. "
-                         f"{', '.join(str(s.relative_to(folder)) for s in strange[:3])}); allowed suffixes: "
-                         f"{', '.join(IMAGE_SUFFIXES)}; move the others out")
+    _refuse_other_files(folder, found)
     files = [p for i in found for p in found[i]]
     if not files: raise ValueError(f"no images in {folder}: expected <identity>/<photo>{IMAGE_SUFFIXES[0]}")
     return list(found), files, [label for label, i in enumerate(found) for _ in found[i]]

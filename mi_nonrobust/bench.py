@@ -264,6 +264,7 @@ def protocol_hours(costs: dict,  # `protocol_step_costs`
                   ) -> dict:
     "Hours of each stage of `figure` under the paper's protocol on a folder of that size, from measured step costs."
     from mi_nonrobust.figures import FIGURES, folder_figures
+    from mi_nonrobust.priors import PriorConfig
     from mi_nonrobust.targets import target_defenses
     if figure not in folder_figures():
         raise ValueError(f"{figure!r} does not run on an identity folder; figures that do: "
@@ -284,7 +285,7 @@ def protocol_hours(costs: dict,  # `protocol_step_costs`
     seconds = {'targets_h': sum(train_steps * step_cost(t) for t in p['targets']),
                'evaluator_h': steps(outside_test, eval_batch, p['eval_epochs']) * costs['eval_step_s'],
                'judge_h': steps(crowd_photos, eval_batch, p['eval_epochs']) * costs['eval_step_s'],
-               'prior_h': steps(crowd_photos, 64, p['prior_epochs']) * costs['prior_step_s'],
+               'prior_h': steps(crowd_photos, PriorConfig().batch_size, p['prior_epochs']) * costs['prior_step_s'],
                'attacks_h': len(p['targets']) * p['attack_steps'] * attack_batches * costs['attack_step_s']}
     hours = {k: v * len(p['seeds']) / 3600 for k, v in seconds.items()}
     return {**hours, 'replicates': len(p['seeds']), 'total_h': sum(hours.values())}

@@ -95,7 +95,7 @@ def _identity_listing(root: Path, *, name: str, key: Callable | None = None, exc
                          f"one), but in {root} " + ', '.join(f"{i} has {len(found[i])}" for i in few[:20]) +
                          (f" and {len(few) - 20} more" if len(few) > 20 else '') +
                          "; add images to these folders or remove them")
-    if few:  # a user's folder (CelebA has people with one photo): they are left out, and said so
+    if few:  # a user's folder: people with one photo are left out, and said so
         more = f" and {len(few) - 10} more" if len(few) > 10 else ''
         warnings.warn(f"{name}: leaving out {len(few)} identities with a single image (a split per identity holds "
                       f"out at least one): {', '.join(few[:10])}{more}")
